@@ -1,0 +1,67 @@
+# Two commands a new machine needs: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench install install-test browser migrate seed lint messages migrations-check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "chromium is missing: run 'sudo apt-get install chromium fonts-noto-cjk'"; fi; }
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+# Web app, Celery worker and Celery beat on the embedded default (SQLite + filesystem broker),
+# or on PostgreSQL/Redis when DATABASE_URL and CELERY_BROKER_URL are set. Ctrl-C stops all three.
+run: seed
+	@mkdir -p var
+	@echo "Starting on http://$(HOST):$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A servicedesk worker --loglevel=warning --concurrency=2 & \
+	$(BIN)/celery -A servicedesk beat --loglevel=warning & \
+	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT) & \
+	wait
+
+# The whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI: PostgreSQL and Redis).
+test: install browser
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks on PostgreSQL: prints figures, asserts nothing.
+bench: install
+	$(BIN)/python -m bench
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=bench --ignore=tests
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf var/*.sqlite3* var/broker var/celerybeat-schedule*

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from accounts import views as account_views
+
+admin.site.site_header = _("95598 Service Desk administration")
+admin.site.site_title = _("95598 Service Desk")
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("tickets/", include("tickets.urls")),
+    path("knowledge/", include("knowledge.urls")),
+    path("dashboard/", include("dashboard.urls")),
+    path("api/", include("api.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,146 @@
+"""The fixed cast every test shares.
+
+alice  — agent at the call centre
+bob    — member of the urban repair crew
+carol  — handler in the customer-service department (complaints, reports, inquiries)
+dave   — supervisor of the urban crew and the department
+erin   — administrator
+and one customer in each area type: urban, rural, remote.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from customers.models import AreaType, Customer, CustomerPhone, HandlingUnit, ServiceArea
+from tickets.services import Actor
+
+# Live-server tests (browser) need sync ORM calls from the Playwright thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _user(username: str, role: str, *, full_name: str, **extra) -> User:
+    user = User.objects.create_user(username=username, password="pass-" + username, **extra)
+    user.first_name = full_name
+    user.save(update_fields=["first_name"])
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return _user("alice", "agent", full_name="王丽")
+
+
+@pytest.fixture
+def bob(db, urban_crew) -> User:
+    user = _user("bob", "crew", full_name="李强")
+    urban_crew.members.add(user)
+    return user
+
+
+@pytest.fixture
+def carol(db, service_department) -> User:
+    user = _user("carol", "department", full_name="陈静")
+    service_department.members.add(user)
+    return user
+
+
+@pytest.fixture
+def dave(db, urban_crew, service_department) -> User:
+    user = _user("dave", "supervisor", full_name="赵伟")
+    urban_crew.supervisors.add(user)
+    service_department.supervisors.add(user)
+    return user
+
+
+@pytest.fixture
+def erin(db) -> User:
+    return _user("erin", "admin", full_name="孙敏", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def alice_actor(alice) -> Actor:
+    return Actor(user=alice)
+
+
+@pytest.fixture
+def centre(db) -> HandlingUnit:
+    return HandlingUnit.objects.create(code="centre", name="客户服务中心", kind=HandlingUnit.Kind.CALL_CENTRE)
+
+
+@pytest.fixture
+def urban_crew(db, centre) -> HandlingUnit:
+    return HandlingUnit.objects.create(code="crew-urban", name="城区抢修一班", kind=HandlingUnit.Kind.CREW,
+                                       parent=centre, categories=["repair"])
+
+
+@pytest.fixture
+def rural_crew(db, centre) -> HandlingUnit:
+    return HandlingUnit.objects.create(code="crew-rural", name="城郊供电所抢修班", kind=HandlingUnit.Kind.CREW,
+                                       parent=centre)
+
+
+@pytest.fixture
+def remote_crew(db, centre) -> HandlingUnit:
+    return HandlingUnit.objects.create(code="crew-remote", name="山区供电所抢修班", kind=HandlingUnit.Kind.CREW,
+                                       parent=centre)
+
+
+@pytest.fixture
+def service_department(db, centre) -> HandlingUnit:
+    return HandlingUnit.objects.create(
+        code="dept-service", name="客户服务部", kind=HandlingUnit.Kind.DEPARTMENT, parent=centre,
+        categories=["inquiry", "application", "complaint", "report"],
+    )
+
+
+@pytest.fixture
+def urban_area(db, urban_crew) -> ServiceArea:
+    return ServiceArea.objects.create(code="urban-1", name="城东供电区", area_type=AreaType.URBAN,
+                                      crew=urban_crew, households=12000)
+
+
+@pytest.fixture
+def rural_area(db, rural_crew) -> ServiceArea:
+    return ServiceArea.objects.create(code="rural-1", name="城郊供电区", area_type=AreaType.RURAL,
+                                      crew=rural_crew, households=8000)
+
+
+@pytest.fixture
+def remote_area(db, remote_crew) -> ServiceArea:
+    return ServiceArea.objects.create(code="remote-1", name="山区供电区", area_type=AreaType.REMOTE,
+                                      crew=remote_crew, households=3000)
+
+
+def _customer(area: ServiceArea, account: str, name: str, phone: str, **extra) -> Customer:
+    customer = Customer.objects.create(
+        account_number=account, name=name, address=f"{area.name}幸福路{account[-3:]}号",
+        service_area=area, feeder=f"{area.code}-10kV-1", transformer_area=f"{area.code}-台区-1", **extra,
+    )
+    CustomerPhone.objects.create(customer=customer, number=phone, is_primary=True)
+    return customer
+
+
+@pytest.fixture
+def urban_customer(urban_area) -> Customer:
+    return _customer(urban_area, "3100000001", "张三", "13800000001")
+
+
+@pytest.fixture
+def rural_customer(rural_area) -> Customer:
+    return _customer(rural_area, "3100000002", "李四", "13800000002")
+
+
+@pytest.fixture
+def remote_customer(remote_area) -> Customer:
+    return _customer(remote_area, "3100000003", "王五", "13800000003")
+
+
+@pytest.fixture
+def important_customer(urban_area) -> Customer:
+    return _customer(urban_area, "3100000009", "市第一人民医院", "01088880000", is_important=True,
+                     tariff=Customer.Tariff.COMMERCIAL, supply_source=Customer.SupplySource.DUAL_SOURCE)
