@@ -100,7 +100,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Agents read Chinese: zh-hans is the default, English the second language.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Catalogues live beside what they translate, one per area, so each area's owner keeps its
+# own: <app>/locale for Python code (found by Django itself), templates/<app>/locale for
+# templates, locale/ for the shared base templates. `make messages` refreshes them all.
+LOCALE_PATHS = [BASE_DIR / "locale", *sorted((BASE_DIR / "templates").glob("*/locale"))]
 USE_I18N = True
 # Stored in UTC, shown on the Beijing wall clock.
 TIME_ZONE = "Asia/Shanghai"

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from calls import services as call_services
 from calls.models import Call, Disposition
 from customers.models import AreaType, Customer, HandlingUnit, ServiceArea
 from customers.validators import normalize_phone, validate_resident_id
@@ -503,3 +504,23 @@ def ticket_mark_supervised(*, ticket: Ticket, actor: Actor, reason: str, now: da
         if changed:
             _event(ticket, at=now, kind=TicketEvent.Kind.SUPERVISED, actor=actor, note=reason)
     return bool(changed)
+
+
+# --- Calls --------------------------------------------------------------------------------
+
+
+def call_event_handle(*, call_id: str, event: str, at: datetime, caller_phone: str = "",
+                      agent_username: str = "") -> call_services.CallEventResult:
+    """A switch event, and what it means for the orders taken on that call.
+
+    The dispatch clock of an order taken during a call starts when the call ends, so the
+    first `hangup` tells the SLA engine about every order linked to the call.
+    """
+    with transaction.atomic():
+        result = call_services.call_event_record(
+            call_id=call_id, event=event, at=at, caller_phone=caller_phone, agent_username=agent_username
+        )
+        if event == "hangup" and result.changed:
+            for ticket in Ticket.objects.filter(call=result.call):
+                sla_services.sla_ticket_event(ticket=ticket, event="call_ended", at=at)
+    return result
