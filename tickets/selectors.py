@@ -52,3 +52,134 @@ def ticket_open_for_caller(*, customer_id: int | None, phone: str) -> QuerySet[T
     if customer_id:
         return qs.filter(customer_id=customer_id).order_by("-created_at")
     return qs.filter(caller_phone=phone).order_by("-created_at")
+
+
+# --- The agent console (call intake, My orders, the order page) -----------------------------
+# Appended for the console; each page asks a fixed number of queries whatever the row count.
+
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
+
+from django.db.models import Prefetch, Q  # noqa: E402
+
+from calls.models import Call  # noqa: E402
+from customers.models import Customer  # noqa: E402
+from outages.models import Outage  # noqa: E402
+from tickets.models import ReplyForm, Status, TicketEvent  # noqa: E402
+
+CARD_RECENT_ORDERS = 5
+CARD_OPEN_ORDERS = 10
+# A planned outage is shown on the card once it is this close (announcements run 3–7 days ahead).
+OUTAGE_HORIZON = timedelta(days=7)
+# A call the switch never reported hung up is not "live" forever.
+LIVE_CALL_MAX_AGE = timedelta(hours=4)
+MY_ORDERS_LIMIT = 300
+
+
+def _running_timers_prefetch() -> Prefetch:
+    from sla.selectors import running_timers_prefetch
+
+    return running_timers_prefetch()
+
+
+def call_live_for_agent(*, user, now: datetime) -> Call | None:
+    """The call ringing or in progress at this agent's position, newest first (or None).
+
+    One query on the (agent, hangup_at) index; the console polls it every second.
+    """
+    return (
+        Call.objects.filter(agent=user, hangup_at__isnull=True, ring_at__gte=now - LIVE_CALL_MAX_AGE)
+        .order_by("-ring_at", "-id")
+        .first()
+    )
+
+
+@dataclass
+class CallerCard:
+    """What the agent sees about the caller: who, open orders, recent orders, outages."""
+
+    phone: str
+    customer: Customer | None
+    open_orders: list[Ticket] = field(default_factory=list)
+    recent_orders: list[Ticket] = field(default_factory=list)
+    outages: list[Outage] = field(default_factory=list)
+
+
+def outage_list_covering(*, customer: Customer, now: datetime) -> list[Outage]:
+    """Active and announced outages (not yet restored, starting within a week) reaching the customer.
+
+    Outages at any moment number in the tens, so the candidates are read in one query (and
+    their areas in a second) and matched here: portable between SQLite and PostgreSQL,
+    where a JSON containment filter is not.
+    """
+    candidates = (
+        Outage.objects.filter(restored_at__isnull=True, starts_at__lte=now + OUTAGE_HORIZON)
+        .prefetch_related(Prefetch("service_areas", to_attr="area_list"))
+        .order_by("starts_at")
+    )
+    covering = []
+    for outage in candidates:
+        area_ids = {area.pk for area in outage.area_list}
+        if outage.covers(service_area_id=customer.service_area_id, feeder=customer.feeder,
+                         transformer_area=customer.transformer_area, area_ids=area_ids):
+            covering.append(outage)
+    return covering
+
+
+def caller_card(*, customer: Customer | None, phone: str, now: datetime) -> CallerCard:
+    """The card of the caller: the customer (when known), their open and recent orders, outages.
+
+    Open orders are found by the customer or by the caller's number, so a repeat call from
+    a number not on file still finds the order it made last time.
+    """
+    card = CallerCard(phone=phone, customer=customer)
+    condition = Q(caller_phone=phone) if phone else Q(pk__in=[])
+    if customer is not None:
+        condition |= Q(customer_id=customer.pk)
+    if phone or customer is not None:
+        card.open_orders = list(
+            Ticket.objects.filter(condition, status__in=OPEN_STATUSES)
+            .select_related("subtype", "handling_unit")
+            .prefetch_related(_running_timers_prefetch())
+            .order_by("-created_at", "-id")[:CARD_OPEN_ORDERS]
+        )
+    if customer is not None:
+        open_ids = {t.pk for t in card.open_orders}
+        card.recent_orders = [
+            t for t in Ticket.objects.filter(customer_id=customer.pk)
+            .select_related("subtype")
+            .order_by("-created_at", "-id")[: CARD_RECENT_ORDERS + len(open_ids)]
+            if t.pk not in open_ids
+        ][:CARD_RECENT_ORDERS]
+        card.outages = outage_list_covering(customer=customer, now=now)
+    return card
+
+
+def ticket_list_owned_by(*, user, limit: int = MY_ORDERS_LIMIT) -> list[Ticket]:
+    """The agent's own orders still needing something: open, awaiting the return visit or
+    archiving, oldest first, with their running timers (My orders)."""
+    waiting = (*OPEN_STATUSES, Status.RESOLVED, Status.VISITED)
+    return list(
+        Ticket.objects.filter(owner=user, status__in=waiting)
+        # An inquiry answered on the call needs no return visit; it is archived in bulk later.
+        .exclude(category="inquiry", status=Status.RESOLVED, reply_form=ReplyForm.ON_CALL)
+        .select_related("customer", "subtype", "handling_unit")
+        .prefetch_related(_running_timers_prefetch())
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def ticket_list_for_unit_page(*, user, limit: int = 200) -> list[Ticket]:
+    """The unit's open orders with their running timers (the crews' and departments' page)."""
+    return list(ticket_list_for_unit_member(user=user).prefetch_related(_running_timers_prefetch())[:limit])
+
+
+def ticket_get_for_page(*, user, number: str) -> Ticket:
+    """The order with its timeline, hastenings and all its timers, for the order page."""
+    ticket = ticket_get_for_user(user=user, number=number)
+    ticket.timeline = list(
+        TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("at", "id")
+    )
+    ticket.hastening_list = list(ticket.hastenings.select_related("created_by").order_by("at", "id"))
+    ticket.timer_list = list(ticket.timers.order_by("started_at", "id"))
+    return ticket
