@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "api",
     "dashboard",
     "accounts",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,12 @@ from tickets.services import Actor
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The production hasher costs ~0.2 s a user by design; tests need users, not that cost."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username: str, role: str, *, full_name: str, **extra) -> User:
     user = User.objects.create_user(username=username, password="pass-" + username, **extra)
     user.first_name = full_name

@@ -1,0 +1,191 @@
+"""Every allowed and every refused life-cycle move, per category.
+
+The expected moves are written out here by hand from SPEC section 3, independently of
+tickets.lifecycle, so a wrong edit of the table fails these tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tickets import services
+from tickets.errors import TransitionNotAllowed
+from tickets.models import Category, Status, Ticket, TicketEvent
+
+CATEGORIES = list(Category.values)
+STATUSES = list(Status.values)
+ACTIONS = ["dispatch", "acknowledge", "arrive", "resolve", "reply", "visit", "archive", "cancel"]
+
+EVERY = set(CATEGORIES)
+OPEN = {"accepted", "dispatched", "acknowledged", "on_site"}
+
+# (action, status) -> categories for which it is allowed, and the state it leads to.
+EXPECTED: dict[tuple[str, str], tuple[set[str], str]] = {
+    ("dispatch", "accepted"): (EVERY, "dispatched"),
+    ("acknowledge", "dispatched"): (EVERY, "acknowledged"),
+    ("arrive", "dispatched"): ({"repair"}, "on_site"),
+    ("arrive", "acknowledged"): ({"repair"}, "on_site"),
+    ("resolve", "accepted"): ({"repair", "inquiry"}, "resolved"),
+    ("resolve", "on_site"): ({"repair"}, "resolved"),
+    ("resolve", "acknowledged"): ({"application"}, "resolved"),
+    ("reply", "dispatched"): ({"complaint", "report", "inquiry"}, "resolved"),
+    ("reply", "acknowledged"): ({"complaint", "report", "inquiry"}, "resolved"),
+    ("visit", "resolved"): (EVERY, "visited"),
+    ("archive", "visited"): (EVERY, "archived"),
+    ("archive", "resolved"): ({"inquiry"}, "archived"),
+    **{("cancel", status): (EVERY, "cancelled") for status in OPEN},
+}
+
+ARGS = {
+    "reply": {"reply": "已核实并答复客户"},
+    "visit": {"satisfaction": "satisfied"},
+    "cancel": {"reason": "客户撤销"},
+}
+SERVICE = {
+    "dispatch": services.ticket_dispatch,
+    "acknowledge": services.ticket_acknowledge,
+    "arrive": services.ticket_record_arrival,
+    "resolve": services.ticket_resolve,
+    "reply": services.ticket_reply,
+    "visit": services.ticket_visit,
+    "archive": services.ticket_archive,
+    "cancel": services.ticket_cancel,
+}
+
+
+def _order_in(status: str, category: str, actor, customer) -> Ticket:
+    ticket = services.ticket_create(
+        category=category, caller_phone="13800000001", description="测试工单", actor=actor,
+        customer=customer, party="某班组" if category in ("complaint", "report") else "",
+    )
+    # Put the order straight into the state under test; the moves themselves are what is tested.
+    Ticket.objects.filter(pk=ticket.pk).update(status=status, handling_unit=customer.service_area.crew)
+    ticket.refresh_from_db()
+    return ticket
+
+
+CASES = [(c, s, a) for c in CATEGORIES for s in STATUSES for a in ACTIONS]
+
+
+@pytest.mark.parametrize(("category", "status", "action"), CASES)
+def test_each_action_is_allowed_exactly_where_the_rules_say(category, status, action, alice_actor,
+                                                               urban_customer):
+    ticket = _order_in(status, category, alice_actor, urban_customer)
+    events_before = TicketEvent.objects.filter(ticket=ticket).count()
+    allowed, target = EXPECTED.get((action, status), (set(), ""))
+
+    if category in allowed:
+        moved = SERVICE[action](ticket=ticket, actor=alice_actor, **ARGS.get(action, {}))
+        assert moved.status == target
+        assert Ticket.objects.get(pk=ticket.pk).status == target
+        event = TicketEvent.objects.filter(ticket=ticket).latest("id")
+        assert (event.action, event.from_status, event.to_status) == (action, status, target)
+    else:
+        with pytest.raises(TransitionNotAllowed):
+            SERVICE[action](ticket=ticket, actor=alice_actor, **ARGS.get(action, {}))
+        assert Ticket.objects.get(pk=ticket.pk).status == status
+        assert TicketEvent.objects.filter(ticket=ticket).count() == events_before
+
+
+def test_a_dissatisfied_return_visit_reopens_the_order_and_counts_against_the_handler(alice_actor,
+                                                                                        urban_customer):
+    ticket = _order_in("resolved", "repair", alice_actor, urban_customer)
+
+    reopened = services.ticket_visit(ticket=ticket, actor=alice_actor, satisfaction="dissatisfied",
+                                     note="客户说仍然没电")
+
+    assert reopened.status == Status.DISPATCHED
+    assert reopened.reopen_count == 1
+    assert reopened.satisfaction == "dissatisfied"
+
+
+def test_an_inquiry_answered_on_the_call_is_resolved_at_once(alice_actor, urban_customer):
+    ticket = services.ticket_create(category="inquiry", caller_phone="13800000001", description="电价多少",
+                                    actor=alice_actor, customer=urban_customer, answer_on_call=True,
+                                    reply="第一档0.4883元/千瓦时")
+
+    assert ticket.status == Status.RESOLVED
+    assert ticket.reply_form == "on_call"
+    assert [(e.from_status, e.to_status) for e in ticket.events.all()] == [("", "accepted"), ("accepted", "resolved")]
+
+
+def test_a_fault_inside_the_customers_installation_is_closed_without_a_crew_and_is_paid(alice_actor,
+                                                                                         urban_customer):
+    ticket = services.ticket_create(category="repair", caller_phone="13800000001", description="家里插座没电",
+                                    actor=alice_actor, customer=urban_customer, inside_customer_installation=True)
+
+    assert ticket.status == Status.RESOLVED
+    assert ticket.handling_unit is None
+    assert ticket.asset_owner == "customer" and ticket.is_paid
+
+
+def test_an_agent_may_override_paid_or_free_with_a_reason(alice_actor, urban_customer):
+    ticket = services.ticket_create(category="repair", caller_phone="13800000001", description="表箱损坏",
+                                    actor=alice_actor, customer=urban_customer,
+                                    paid_override_reason="表箱属供电公司资产，免费处理", asset_owner="customer")
+
+    assert ticket.is_paid is False
+    assert ticket.paid_override_reason
+
+
+def test_submit_dispatches_a_repair_to_the_crew_of_the_customers_area(alice_actor, rural_customer):
+    ticket = services.ticket_create(category="repair", caller_phone="13800000002", description="一户无电",
+                                    actor=alice_actor, customer=rural_customer, dispatch=True)
+
+    assert ticket.status == Status.DISPATCHED
+    assert ticket.handling_unit == rural_customer.service_area.crew
+    assert ticket.area_type == "rural" and not ticket.area_type_unconfirmed
+
+
+def test_a_repair_with_unknown_area_type_is_taken_as_urban_and_flagged(alice_actor, urban_crew):
+    ticket = services.ticket_create(category="repair", caller_phone="13800000009", description="路灯杆倒了",
+                                    actor=alice_actor, address="不详")
+
+    assert ticket.area_type == "urban"
+    assert ticket.area_type_unconfirmed is True
+
+
+def test_a_repeat_call_is_a_hastening_and_two_make_the_order_supervised(alice_actor, urban_customer):
+    ticket = services.ticket_create(category="repair", caller_phone="13800000001", description="没电",
+                                    actor=alice_actor, customer=urban_customer, dispatch=True)
+
+    services.ticket_hasten(ticket=ticket, actor=alice_actor, text="怎么还没来")
+    ticket.refresh_from_db()
+    assert (ticket.call_count, ticket.supervised) == (2, False)
+
+    services.ticket_hasten(ticket=ticket, actor=alice_actor, text="第三次打电话了")
+    ticket.refresh_from_db()
+    assert (ticket.call_count, ticket.supervised) == (3, True)
+    assert Ticket.objects.count() == 1
+    assert list(ticket.events.values_list("kind", flat=True)) == [
+        "created", "status", "hastening", "hastening", "supervised"]
+
+
+def test_a_closed_order_cannot_be_hastened(alice_actor, urban_customer):
+    ticket = _order_in("archived", "repair", alice_actor, urban_customer)
+
+    with pytest.raises(TransitionNotAllowed):
+        services.ticket_hasten(ticket=ticket, actor=alice_actor, text="再催一下")
+    assert ticket.hastenings.count() == 0
+
+
+def test_a_second_report_of_the_same_fault_becomes_a_child_of_the_master(alice_actor, urban_customer):
+    master = services.ticket_create(category="repair", caller_phone="13800000001", description="电线断了",
+                                    actor=alice_actor, customer=urban_customer, dispatch=True)
+    child = services.ticket_create(category="repair", caller_phone="13900000000", description="同一处电线断了",
+                                   actor=alice_actor, customer=urban_customer)
+
+    merged = services.ticket_merge(ticket=child, actor=alice_actor, master=master)
+
+    assert merged.status == Status.MERGED and merged.master == master
+    assert list(master.children.all()) == [merged]
+
+
+def test_cancelling_needs_a_reason_and_changes_nothing_without_one(alice_actor, urban_customer):
+    ticket = _order_in("accepted", "inquiry", alice_actor, urban_customer)
+
+    with pytest.raises(services.TicketError) as refused:
+        services.ticket_cancel(ticket=ticket, actor=alice_actor, reason="  ")
+
+    assert "reason" in refused.value.field_errors
+    assert Ticket.objects.get(pk=ticket.pk).status == "accepted"
