@@ -176,9 +176,12 @@ def _customers(areas: dict[str, ServiceArea], rng: random.Random) -> list[Custom
             service_area=area, feeder=f"{area.name[:2]}10kV{rng.randrange(1, 6)}号线",
             transformer_area=f"{street}{rng.randrange(1, 9)}号台区", meter_number=f"330{i:09d}",
             supply_voltage="10kV" if tariff in ("large_industrial", "general_industrial") else "220V",
-            supply_relation=Customer.SupplyRelation.DIRECT if i % 40 else Customer.SupplyRelation.RESUPPLIED,
+            supply_relation=(Customer.SupplyRelation.RESUPPLIED if i % 40 == 0 else
+                             Customer.SupplyRelation.WHOLESALE if i % 40 == 20 else Customer.SupplyRelation.DIRECT),
             tariff=tariff,
             supply_source=(Customer.SupplySource.DUAL_SOURCE if important else
+                           Customer.SupplySource.SELF_PROVIDED if business and i % 4 == 1 else
+                           Customer.SupplySource.DEDICATED_LINE if business and i % 4 == 2 else
                            Customer.SupplySource.HIGH_VOLTAGE if tariff == "large_industrial" else
                            Customer.SupplySource.LOW_VOLTAGE),
             usage=Customer.Usage.SEASONAL if tariff == "agricultural" else

@@ -8,5 +8,5 @@ def test_the_login_page_is_in_chinese_and_routes_a_crew_member_to_the_unit_order
     assert "登录" in page.content()
     login(page, bob)
     assert page.url.endswith("/tickets/unit/")
-    assert "我所在单位的未完成工单" in page.content()
+    assert "本单位工单" in page.locator("nav.mainnav").inner_text()
     shot(page)
