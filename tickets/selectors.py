@@ -183,3 +183,14 @@ def ticket_get_for_page(*, user, number: str) -> Ticket:
     ticket.hastening_list = list(ticket.hastenings.select_related("created_by").order_by("at", "id"))
     ticket.timer_list = list(ticket.timers.order_by("started_at", "id"))
     return ticket
+
+
+def ticket_get_with_running_timers(*, user, number: str) -> Ticket | None:
+    """The order just taken, with its running timers (the number read out after submit)."""
+    return (
+        ticket_visible_to(user)
+        .select_related("handling_unit", "customer")
+        .prefetch_related(_running_timers_prefetch())
+        .filter(number=number)
+        .first()
+    )
