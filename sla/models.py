@@ -87,15 +87,25 @@ class SlaRule(models.Model):
         _("category"), max_length=20, blank=True, help_text=_("Blank: every category.")
     )
     subtype = models.ForeignKey(
-        "tickets.SubType", verbose_name=_("sub-type"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+", help_text=_("Blank: every sub-type."),
+        "tickets.SubType",
+        verbose_name=_("sub-type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Blank: every sub-type."),
     )
     area_type = models.CharField(
-        _("area type"), max_length=10, choices=AreaType.choices, blank=True,
+        _("area type"),
+        max_length=10,
+        choices=AreaType.choices,
+        blank=True,
         help_text=_("Blank: every area type."),
     )
     important = models.BooleanField(
-        _("important customer"), null=True, blank=True,
+        _("important customer"),
+        null=True,
+        blank=True,
         help_text=_("Blank: any customer; yes: only important customers; no: only others."),
     )
     amount = models.PositiveIntegerField(_("limit"))
@@ -103,7 +113,10 @@ class SlaRule(models.Model):
     start_event = models.CharField(_("clock starts when"), max_length=20, choices=Event.choices)
     stop_event = models.CharField(_("clock stops when"), max_length=20, choices=Event.choices)
     at_risk_share = models.DecimalField(
-        _("at-risk share"), max_digits=3, decimal_places=2, default=Decimal("0.80"),
+        _("at-risk share"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.80"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text=_("Share of the window after which the timer is at risk (0.80 = 80 %)."),
     )
@@ -127,9 +140,13 @@ class SlaRule(models.Model):
 
     def clean(self) -> None:
         if self.name == TimerName.ANSWER and self.unit not in ELAPSED_UNITS:
-            raise ValidationError({"unit": _("The answer limit is counted in seconds, minutes or hours.")})
+            raise ValidationError(
+                {"unit": _("The answer limit is counted in seconds, minutes or hours.")}
+            )
         if self.start_event == self.stop_event:
-            raise ValidationError({"stop_event": _("The clock must stop on another event than it starts.")})
+            raise ValidationError(
+                {"stop_event": _("The clock must stop on another event than it starts.")}
+            )
         if self.effective_to and self.effective_from and self.effective_to <= self.effective_from:
             raise ValidationError({"effective_to": _("The end must come after the start.")})
         if self.subtype_id and self.category and self.subtype.category != self.category:
@@ -147,12 +164,15 @@ class Timer(models.Model):
 
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="timers")
     name = models.CharField(_("timer"), max_length=20, choices=TimerName.choices)
-    rule = models.ForeignKey(SlaRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="timers")
+    rule = models.ForeignKey(
+        SlaRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="timers"
+    )
     started_at = models.DateTimeField(_("started at"))
     due_at = models.DateTimeField(_("due at"))
     at_risk_at = models.DateTimeField(_("at risk from"))
     estimated = models.BooleanField(
-        _("estimated"), default=False,
+        _("estimated"),
+        default=False,
         help_text=_("The deadline lies past the holiday table and was counted Monday to Friday."),
     )
     stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
@@ -160,12 +180,16 @@ class Timer(models.Model):
     pause_reason = models.CharField(_("pause reason"), max_length=200, blank=True)
     paused_seconds = models.PositiveIntegerField(_("paused time (s)"), default=0)
     moved_seconds = models.IntegerField(
-        _("moved by appointment (s)"), default=0,
+        _("moved by appointment (s)"),
+        default=0,
         help_text=_("How far appointments (预约上门) moved the clock, in seconds."),
     )
     at_risk_notified_at = models.DateTimeField(_("at-risk warning sent at"), null=True, blank=True)
     breached_at = models.DateTimeField(
-        _("breached at"), null=True, blank=True, help_text=_("The due time that passed, once recorded.")
+        _("breached at"),
+        null=True,
+        blank=True,
+        help_text=_("The due time that passed, once recorded."),
     )
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
 
@@ -173,12 +197,20 @@ class Timer(models.Model):
     category = models.CharField(_("category"), max_length=20)
     area_type = models.CharField(_("area type"), max_length=10, blank=True)
     handling_unit = models.ForeignKey(
-        "customers.HandlingUnit", verbose_name=_("handling unit"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "customers.HandlingUnit",
+        verbose_name=_("handling unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner agent"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner agent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     is_important = models.BooleanField(_("important customer"), default=False)
 
@@ -188,38 +220,48 @@ class Timer(models.Model):
         ordering = ["started_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["ticket", "name"], condition=Q(stopped_at__isnull=True),
+                fields=["ticket", "name"],
+                condition=Q(stopped_at__isnull=True),
                 name="sla_timer_one_running_per_name",
             ),
         ]
         indexes = [
             # The scanner: "due before now and not yet breached" — only running rows are indexed.
             models.Index(
-                fields=["due_at"], condition=Q(stopped_at__isnull=True, breached_at__isnull=True),
+                fields=["due_at"],
+                condition=Q(stopped_at__isnull=True, breached_at__isnull=True),
                 name="sla_timer_due_idx",
             ),
             # The scanner's at-risk pass.
             models.Index(
                 fields=["at_risk_at"],
-                condition=Q(stopped_at__isnull=True, at_risk_notified_at__isnull=True, breached_at__isnull=True),
+                condition=Q(
+                    stopped_at__isnull=True,
+                    at_risk_notified_at__isnull=True,
+                    breached_at__isnull=True,
+                ),
                 name="sla_timer_at_risk_idx",
             ),
             # The escalation pass: breached and still running.
             models.Index(
-                fields=["breached_at"], condition=Q(stopped_at__isnull=True, breached_at__isnull=False),
+                fields=["breached_at"],
+                condition=Q(stopped_at__isnull=True, breached_at__isnull=False),
                 name="sla_timer_escalation_idx",
             ),
             # Dashboards: running timers per unit / per agent / per area.
             models.Index(
-                fields=["handling_unit", "name", "due_at"], condition=Q(stopped_at__isnull=True),
+                fields=["handling_unit", "name", "due_at"],
+                condition=Q(stopped_at__isnull=True),
                 name="sla_timer_unit_running_idx",
             ),
             models.Index(
-                fields=["owner", "due_at"], condition=Q(stopped_at__isnull=True),
+                fields=["owner", "due_at"],
+                condition=Q(stopped_at__isnull=True),
                 name="sla_timer_owner_running_idx",
             ),
             models.Index(
-                fields=["name", "area_type", "due_at"], condition=Q(stopped_at__isnull=True),
+                fields=["name", "area_type", "due_at"],
+                condition=Q(stopped_at__isnull=True),
                 name="sla_timer_name_running_idx",
             ),
             # Period reports: finished timers by name and start (dispatch average, arrival compliance).
@@ -260,17 +302,29 @@ class Breach(models.Model):
     category = models.CharField(_("category"), max_length=20)
     area_type = models.CharField(_("area type"), max_length=10, blank=True)
     handling_unit = models.ForeignKey(
-        "customers.HandlingUnit", verbose_name=_("handling unit"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "customers.HandlingUnit",
+        verbose_name=_("handling unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner agent"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner agent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("acknowledged by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     acknowledgement = models.TextField(_("acknowledgement"), blank=True)
     # Set once the slow follow-up (order marked supervised, optional e-mail) is done; the
@@ -283,9 +337,13 @@ class Breach(models.Model):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["occurred_at"], name="sla_breach_occurred_idx"),
-            models.Index(fields=["handling_unit", "occurred_at"], name="sla_breach_unit_occurred_idx"),
             models.Index(
-                fields=["id"], condition=Q(followed_up_at__isnull=True), name="sla_breach_followup_idx"
+                fields=["handling_unit", "occurred_at"], name="sla_breach_unit_occurred_idx"
+            ),
+            models.Index(
+                fields=["id"],
+                condition=Q(followed_up_at__isnull=True),
+                name="sla_breach_followup_idx",
             ),
         ]
 
@@ -310,8 +368,12 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sla_notifications"
     )
-    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    breach = models.ForeignKey(Breach, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    breach = models.ForeignKey(
+        Breach, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
     message = models.CharField(_("message"), max_length=300)
     created_at = models.DateTimeField(_("created at"))
@@ -321,7 +383,9 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="sla_notification_unread_idx")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="sla_notification_unread_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.kind} {self.message}"
@@ -380,7 +444,8 @@ class EscalationStep(models.Model):
     level = models.PositiveSmallIntegerField(_("level"), validators=[MinValueValidator(1)])
     name = models.CharField(_("timer"), max_length=20, choices=TimerName.choices, blank=True)
     after_minutes = models.PositiveIntegerField(
-        _("minutes after the breach"), default=0,
+        _("minutes after the breach"),
+        default=0,
         help_text=_("Fire when the timer is still running this long after its breach."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -389,7 +454,9 @@ class EscalationStep(models.Model):
         verbose_name = _("escalation step")
         verbose_name_plural = _("escalation ladder")
         ordering = ["name", "level"]
-        constraints = [models.UniqueConstraint(fields=["name", "level"], name="sla_escalation_one_per_level")]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "level"], name="sla_escalation_one_per_level")
+        ]
 
     def __str__(self) -> str:
         return f"{self.level}: +{self.after_minutes} min"

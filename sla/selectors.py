@@ -79,7 +79,10 @@ def timers_for_ticket(ticket: Any) -> QuerySet[Timer]:
 def timers_at_risk(*, now: datetime) -> QuerySet[Timer]:
     """Running timers past their at-risk point but not yet breached."""
     return Timer.objects.filter(
-        stopped_at__isnull=True, breached_at__isnull=True, paused_at__isnull=True, at_risk_at__lte=now
+        stopped_at__isnull=True,
+        breached_at__isnull=True,
+        paused_at__isnull=True,
+        at_risk_at__lte=now,
     )
 
 
@@ -103,7 +106,11 @@ def notifications_unread_for(user: Any) -> QuerySet[Notification]:
 
 def notifications_for(user: Any) -> QuerySet[Notification]:
     """All of the user's notifications, newest first."""
-    return Notification.objects.filter(recipient=user).select_related("ticket").order_by("-created_at", "-id")
+    return (
+        Notification.objects.filter(recipient=user)
+        .select_related("ticket")
+        .order_by("-created_at", "-id")
+    )
 
 
 # --- Calls --------------------------------------------------------------------------------
@@ -202,7 +209,11 @@ def work_calendar(*, fresh: bool = False) -> WorkCalendar:
     """
     global _calendar_cache
     with _calendar_lock:
-        if not fresh and _calendar_cache and time.monotonic() - _calendar_cache[0] < _CALENDAR_TTL_SECONDS:
+        if (
+            not fresh
+            and _calendar_cache
+            and time.monotonic() - _calendar_cache[0] < _CALENDAR_TTL_SECONDS
+        ):
             return _calendar_cache[1]
     calendar = _load_calendar()
     with _calendar_lock:
@@ -226,7 +237,9 @@ def _load_calendar() -> WorkCalendar:
             break
         last = year
     covers_from, covers_to = date(years[0], 1, 1), date(last, 12, 31)
-    rows = Holiday.objects.filter(day__range=(covers_from, covers_to)).values_list("day", "is_working_day")
+    rows = Holiday.objects.filter(day__range=(covers_from, covers_to)).values_list(
+        "day", "is_working_day"
+    )
     return calendar_from_rows(rows, covers_from=covers_from, covers_to=covers_to)
 
 

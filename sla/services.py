@@ -30,13 +30,23 @@ from sla.models import (
     Breach,
     EscalationStep,
     Event,
+    Holiday,
+    HolidayYear,
     Notification,
     NotificationKind,
     SlaRule,
     Timer,
     TimerName,
 )
-from sla.policy import EMPTY_CALENDAR, Limit, Unit, at_risk_at, due_at, shift_due
+from sla.policy import (
+    EMPTY_CALENDAR,
+    Limit,
+    Unit,
+    at_risk_at,
+    china_calendar_rows,
+    due_at,
+    shift_due,
+)
 from tickets.models import Category, ReplyForm, Status, Ticket, TicketEvent
 
 if TYPE_CHECKING:
@@ -77,7 +87,11 @@ def _call_in_progress(ticket: Ticket) -> bool:
     """The order was taken while its call is still on the line (the dispatch clock waits)."""
     if not ticket.call_id:
         return False
-    call = ticket.call if Ticket.call.is_cached(ticket) else Call.objects.only("hangup_at").get(pk=ticket.call_id)
+    call = (
+        ticket.call
+        if Ticket.call.is_cached(ticket)
+        else Call.objects.only("hangup_at").get(pk=ticket.call_id)
+    )
     return call.hangup_at is None
 
 
@@ -87,23 +101,35 @@ def _applies(name: str, ticket: Ticket) -> bool:
     An inquiry answered on the call and a fault inside the customer's own installation
     (guided by phone) are resolved by the agent at once: no dispatch, no callback, no crew.
     """
-    answered_on_call = ticket.category == Category.INQUIRY and ticket.reply_form == ReplyForm.ON_CALL
+    answered_on_call = (
+        ticket.category == Category.INQUIRY and ticket.reply_form == ReplyForm.ON_CALL
+    )
     guided_by_phone = ticket.category == Category.REPAIR and ticket.inside_customer_installation
     if answered_on_call or guided_by_phone:
         return False
     return True
 
 
-def _new_timer(*, ticket: Ticket, rule: SlaRule, start: datetime, moved: timedelta = timedelta(0)) -> Timer:
+def _new_timer(
+    *, ticket: Ticket, rule: SlaRule, start: datetime, moved: timedelta = timedelta(0)
+) -> Timer:
     # Only working-day limits need the holiday table; the others skip loading it.
     calendar = selectors.work_calendar() if rule.unit == Unit.WORKING_DAYS else EMPTY_CALENDAR
     deadline = due_at(start, Limit(rule.amount, Unit(rule.unit)), calendar)
     return Timer(
-        ticket=ticket, name=rule.name, rule=rule, started_at=start - moved, due_at=deadline.due,
-        at_risk_at=at_risk_at(start, deadline.due, rule.at_risk_share), estimated=deadline.estimated,
+        ticket=ticket,
+        name=rule.name,
+        rule=rule,
+        started_at=start - moved,
+        due_at=deadline.due,
+        at_risk_at=at_risk_at(start, deadline.due, rule.at_risk_share),
+        estimated=deadline.estimated,
         moved_seconds=int(moved.total_seconds()),
-        category=ticket.category, area_type=ticket.area_type, handling_unit_id=ticket.handling_unit_id,
-        owner_id=ticket.owner_id, is_important=ticket.is_important,
+        category=ticket.category,
+        area_type=ticket.area_type,
+        handling_unit_id=ticket.handling_unit_id,
+        owner_id=ticket.owner_id,
+        is_important=ticket.is_important,
     )
 
 
@@ -122,12 +148,16 @@ def sla_ticket_event(*, ticket: Ticket, event: str, at: datetime) -> list[Timer]
         raise ValueError(f"unknown SLA event {event!r}")
     with transaction.atomic():
         # A brand-new order has no timers yet: save the query on the create path.
-        running = [] if event == Event.CREATED else list(
-            Timer.objects.select_for_update().filter(ticket_id=ticket.pk, stopped_at__isnull=True)
-            .select_related("rule")
+        running = (
+            []
+            if event == Event.CREATED
+            else list(
+                Timer.objects.select_for_update()
+                .filter(ticket_id=ticket.pk, stopped_at__isnull=True)
+                .select_related("rule")
+            )
         )
-        late = _stop(running, event=event, at=at)
-        _keep_copies_current(running, ticket)
+        late = _stop(running, event=event, at=at, ticket=ticket)
 
         start_events = [event]
         if event == Event.CREATED and not _call_in_progress(ticket):
@@ -143,8 +173,9 @@ def sla_ticket_event(*, ticket: Ticket, event: str, at: datetime) -> list[Timer]
     return started
 
 
-def _stop(running: list[Timer], *, event: str, at: datetime) -> list[int]:
-    """Stop the running timers this event stops; returns ids of those that ran out unrecorded."""
+def _stop(running: list[Timer], *, event: str, at: datetime, ticket: Ticket) -> list[int]:
+    """Stop the running timers this event stops and bring the order's copies up to date, in
+    one UPDATE; returns the ids of stopped timers that ran out with no breach recorded."""
     stopping = [t for t in running if event == Event.CLOSED or t.rule.stop_event == event]
     late: list[int] = []
     for timer in stopping:
@@ -155,29 +186,32 @@ def _stop(running: list[Timer], *, event: str, at: datetime) -> list[int]:
             timer.breached_at = timer.due_at
             timer.escalation_level = max(timer.escalation_level, 1)
             late.append(timer.pk)
-    if stopping:
+    # Dashboards count timers by unit, area and importance: follow the order's changes
+    # (a dispatch sets the unit, also on the dispatch timer it stops).
+    copies = (ticket.handling_unit_id, ticket.area_type, ticket.is_important)
+    changed = [t for t in running if (t.handling_unit_id, t.area_type, t.is_important) != copies]
+    for timer in changed:
+        timer.handling_unit_id, timer.area_type, timer.is_important = copies
+    touched = {t.pk: t for t in [*stopping, *changed]}
+    if touched:
         Timer.objects.bulk_update(
-            stopping,
-            ["stopped_at", "paused_at", "paused_seconds", "due_at", "at_risk_at", "breached_at", "escalation_level"],
+            list(touched.values()),
+            [
+                "stopped_at",
+                "paused_at",
+                "paused_seconds",
+                "due_at",
+                "at_risk_at",
+                "breached_at",
+                "escalation_level",
+                "handling_unit",
+                "area_type",
+                "is_important",
+            ],
         )
     for timer in stopping:
         running.remove(timer)
     return late
-
-
-def _keep_copies_current(running: list[Timer], ticket: Ticket) -> None:
-    """Dashboards count timers by unit, area and importance: follow the order's changes."""
-    changed = [
-        t for t in running
-        if (t.handling_unit_id, t.area_type, t.is_important)
-        != (ticket.handling_unit_id, ticket.area_type, ticket.is_important)
-    ]
-    for timer in changed:
-        timer.handling_unit_id = ticket.handling_unit_id
-        timer.area_type = ticket.area_type
-        timer.is_important = ticket.is_important
-    if changed:
-        Timer.objects.bulk_update(changed, ["handling_unit", "area_type", "is_important"])
 
 
 def _start(ticket: Ticket, *, events: list[str], at: datetime, running: list[Timer]) -> list[Timer]:
@@ -189,8 +223,9 @@ def _start(ticket: Ticket, *, events: list[str], at: datetime, running: list[Tim
     if Event.CALL_ENDED in events and Event.CREATED not in events:
         # The call ends once; a clock it started (and that dispatch stopped) is not restarted.
         started_before = set(
-            Timer.objects.filter(ticket_id=ticket.pk, rule__start_event=Event.CALL_ENDED)
-            .values_list("name", flat=True)
+            Timer.objects.filter(
+                ticket_id=ticket.pk, rule__start_event=Event.CALL_ENDED
+            ).values_list("name", flat=True)
         )
         running_names |= started_before
     timers = []
@@ -210,11 +245,25 @@ def _start(ticket: Ticket, *, events: list[str], at: datetime, running: list[Tim
 # --- Pauses and appointments ----------------------------------------------------------------
 
 
-def _timeline(ticket_id: int, *, at: datetime, actor: Actor | None, action: str, note: str,
-              data: dict[str, Any], kind: str = TicketEvent.Kind.TIMER) -> TicketEvent:
+def _timeline(
+    ticket_id: int,
+    *,
+    at: datetime,
+    actor: Actor | None,
+    action: str,
+    note: str,
+    data: dict[str, Any],
+    kind: str = TicketEvent.Kind.TIMER,
+) -> TicketEvent:
     return TicketEvent.objects.create(
-        ticket_id=ticket_id, at=at, kind=kind, actor_id=actor.user_id if actor else None,
-        actor_label=(actor.label if actor else SYSTEM_LABEL), action=action, note=note, data=data,
+        ticket_id=ticket_id,
+        at=at,
+        kind=kind,
+        actor_id=actor.user_id if actor else None,
+        actor_label=(actor.label if actor else SYSTEM_LABEL),
+        action=action,
+        note=note,
+        data=data,
     )
 
 
@@ -252,13 +301,21 @@ def timer_pause(*, timer: Timer, reason: str, actor: Actor, now: datetime | None
     locked.paused_at = now
     locked.pause_reason = reason.strip()[:200]
     locked.save(update_fields=["paused_at", "pause_reason"])
-    _timeline(locked.ticket_id, at=now, actor=actor, action="pause", note=locked.pause_reason,
-              data={"timer": locked.name, "due_at": locked.due_at.isoformat()})
+    _timeline(
+        locked.ticket_id,
+        at=now,
+        actor=actor,
+        action="pause",
+        note=locked.pause_reason,
+        data={"timer": locked.name, "due_at": locked.due_at.isoformat()},
+    )
     return locked
 
 
 @transaction.atomic
-def timer_resume(*, timer: Timer, actor: Actor, note: str = "", now: datetime | None = None) -> Timer:
+def timer_resume(
+    *, timer: Timer, actor: Actor, note: str = "", now: datetime | None = None
+) -> Timer:
     """Restart a paused clock; the due time moves later by exactly the time it was paused."""
     now = now or timezone.now()
     locked = _locked_timer(timer)
@@ -267,16 +324,33 @@ def timer_resume(*, timer: Timer, actor: Actor, note: str = "", now: datetime | 
     paused_for = _end_pause(locked, at=now)
     if locked.at_risk_at > now:
         locked.at_risk_notified_at = None
-    locked.save(update_fields=["paused_at", "paused_seconds", "due_at", "at_risk_at", "at_risk_notified_at"])
-    _timeline(locked.ticket_id, at=now, actor=actor, action="resume", note=note.strip(),
-              data={"timer": locked.name, "paused_seconds": int(paused_for.total_seconds()),
-                    "due_at": locked.due_at.isoformat()})
+    locked.save(
+        update_fields=["paused_at", "paused_seconds", "due_at", "at_risk_at", "at_risk_notified_at"]
+    )
+    _timeline(
+        locked.ticket_id,
+        at=now,
+        actor=actor,
+        action="resume",
+        note=note.strip(),
+        data={
+            "timer": locked.name,
+            "paused_seconds": int(paused_for.total_seconds()),
+            "due_at": locked.due_at.isoformat(),
+        },
+    )
     return locked
 
 
 @transaction.atomic
-def ticket_set_appointment(*, ticket: Ticket, appointment_at: datetime, actor: Actor, note: str = "",
-                           now: datetime | None = None) -> Ticket:
+def ticket_set_appointment(
+    *,
+    ticket: Ticket,
+    appointment_at: datetime,
+    actor: Actor,
+    note: str = "",
+    now: datetime | None = None,
+) -> Ticket:
     """预约上门: the customer asks the crew to come at a later time.
 
     The arrival clock then runs from the appointment: its due time moves by exactly the
@@ -308,7 +382,11 @@ def ticket_set_appointment(*, ticket: Ticket, appointment_at: datetime, actor: A
         if timer.at_risk_at > now:
             timer.at_risk_notified_at = None
         timer.save(update_fields=["due_at", "at_risk_at", "moved_seconds", "at_risk_notified_at"])
-        data |= {"timer": timer.name, "due_at": timer.due_at.isoformat(), "moved_seconds": int(shift.total_seconds())}
+        data |= {
+            "timer": timer.name,
+            "due_at": timer.due_at.isoformat(),
+            "moved_seconds": int(shift.total_seconds()),
+        }
     _timeline(locked.pk, at=now, actor=actor, action="appointment", note=note.strip(), data=data)
     return locked
 
@@ -384,11 +462,11 @@ def _breaches_record(*, timer_ids: Sequence[int], now: datetime) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {t['breach']} (ticket_id, timer_id, name, occurred_at, recorded_at, category,
+            INSERT INTO {t["breach"]} (ticket_id, timer_id, name, occurred_at, recorded_at, category,
                                        area_type, handling_unit_id, owner_id, acknowledgement)
             SELECT t.ticket_id, t.id, t.name, t.due_at, %s, t.category, t.area_type,
                    t.handling_unit_id, t.owner_id, ''
-            FROM {t['timer']} t
+            FROM {t["timer"]} t
             WHERE {where} AND t.breached_at IS NOT NULL
             ON CONFLICT (timer_id) DO NOTHING
             RETURNING id
@@ -406,24 +484,29 @@ def _breaches_record(*, timer_ids: Sequence[int], now: datetime) -> list[int]:
 def _breach_timeline(*, breach_ids: Sequence[int]) -> None:
     t = _tables()
     with translation.override(settings.LANGUAGE_CODE):
-        notes = {name: _("%(timer)s time limit breached") % {"timer": label} for name, label in TimerName.choices}
+        notes = {
+            name: _("%(timer)s time limit breached") % {"timer": label}
+            for name, label in TimerName.choices
+        }
     case_sql, case_params = _case_by_name("b.name", notes)
     where, params = _ids_in("b.id", breach_ids)
     data = _json_object(("timer", "b.name"), ("breach", "b.id"))
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {t['event']} (ticket_id, at, kind, actor_id, actor_label, action,
+            INSERT INTO {t["event"]} (ticket_id, at, kind, actor_id, actor_label, action,
                                       from_status, to_status, note, data)
             SELECT b.ticket_id, b.occurred_at, %s, NULL, %s, 'breach', '', '', {case_sql}, {data}
-            FROM {t['breach']} b
+            FROM {t["breach"]} b
             WHERE {where}
             """,
             [TicketEvent.Kind.BREACH.value, SYSTEM_LABEL, *case_params, *params],
         )
 
 
-def _notify_supervisors(*, breach_ids: Sequence[int], levels_up: int, kind: str, now: datetime) -> int:
+def _notify_supervisors(
+    *, breach_ids: Sequence[int], levels_up: int, kind: str, now: datetime
+) -> int:
     """Notify, for each breach, the supervisors of the unit ``levels_up`` steps above its
     handling unit — in one INSERT … SELECT.
 
@@ -440,12 +523,14 @@ def _notify_supervisors(*, breach_ids: Sequence[int], levels_up: int, kind: str,
     after_sql, after_params = _case_by_name("b.name", {n: p[1] for n, p in parts.items()})
     fallback = (
         HandlingUnit.objects.filter(kind=HandlingUnit.Kind.CALL_CENTRE, is_active=True)
-        .order_by("code").values_list("pk", flat=True).first()
+        .order_by("code")
+        .values_list("pk", flat=True)
+        .first()
     )
     joins = [
-        f"""JOIN {t['unit']} u0 ON u0.id = COALESCE(
+        f"""JOIN {t["unit"]} u0 ON u0.id = COALESCE(
                 b.handling_unit_id,
-                (SELECT cu.id FROM {t['members']} m JOIN {t['unit']} cu ON cu.id = m.handlingunit_id
+                (SELECT cu.id FROM {t["members"]} m JOIN {t["unit"]} cu ON cu.id = m.handlingunit_id
                  WHERE m.user_id = b.owner_id AND cu.kind = %s AND cu.is_active
                  ORDER BY cu.code LIMIT 1),
                 %s)"""
@@ -457,12 +542,12 @@ def _notify_supervisors(*, breach_ids: Sequence[int], levels_up: int, kind: str,
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {t['notification']} (recipient_id, ticket_id, breach_id, kind, message, created_at)
+            INSERT INTO {t["notification"]} (recipient_id, ticket_id, breach_id, kind, message, created_at)
             SELECT DISTINCT s.user_id, b.ticket_id, b.id, %s, {before_sql} || tk.number || {after_sql}, %s
-            FROM {t['breach']} b
-            JOIN {t['ticket']} tk ON tk.id = b.ticket_id
-            {' '.join(joins)}
-            JOIN {t['supervisors']} s ON s.handlingunit_id = u{levels_up}.id
+            FROM {t["breach"]} b
+            JOIN {t["ticket"]} tk ON tk.id = b.ticket_id
+            {" ".join(joins)}
+            JOIN {t["supervisors"]} s ON s.handlingunit_id = u{levels_up}.id
             WHERE {where}
             """,
             [kind, *before_params, *after_params, now, *join_params, *params],
@@ -478,7 +563,7 @@ def _claim_due(*, now: datetime) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {t['timer']}
+            UPDATE {t["timer"]}
             SET breached_at = due_at, escalation_level = 1
             WHERE stopped_at IS NULL AND breached_at IS NULL AND paused_at IS NULL AND due_at < %s
             RETURNING id
@@ -493,7 +578,7 @@ def _claim_at_risk(*, now: datetime) -> list[tuple[int, int, str, int | None, in
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {t['timer']}
+            UPDATE {t["timer"]}
             SET at_risk_notified_at = %s
             WHERE stopped_at IS NULL AND at_risk_notified_at IS NULL AND breached_at IS NULL
               AND paused_at IS NULL AND at_risk_at <= %s
@@ -504,7 +589,9 @@ def _claim_at_risk(*, now: datetime) -> list[tuple[int, int, str, int | None, in
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def _notify_at_risk(rows: list[tuple[int, int, str, int | None, int | None]], *, now: datetime) -> int:
+def _notify_at_risk(
+    rows: list[tuple[int, int, str, int | None, int | None]], *, now: datetime
+) -> int:
     """At-risk warnings go to the handler first: the member who acknowledged the order; before
     anyone has, the unit's members; before dispatch, the owner agent (first contact)."""
     if not rows:
@@ -512,13 +599,15 @@ def _notify_at_risk(rows: list[tuple[int, int, str, int | None, int | None]], *,
     ticket_ids = {row[1] for row in rows}
     tickets = {
         pk: (number, handler_id)
-        for pk, number, handler_id in Ticket.objects.filter(pk__in=ticket_ids).values_list("pk", "number", "handler_id")
+        for pk, number, handler_id in Ticket.objects.filter(pk__in=ticket_ids).values_list(
+            "pk", "number", "handler_id"
+        )
     }
     unit_ids = {row[4] for row in rows if row[4] is not None}
     members: dict[int, list[int]] = {}
-    for unit_id, user_id in HandlingUnit.members.through.objects.filter(handlingunit_id__in=unit_ids).values_list(
-        "handlingunit_id", "user_id"
-    ):
+    for unit_id, user_id in HandlingUnit.members.through.objects.filter(
+        handlingunit_id__in=unit_ids
+    ).values_list("handlingunit_id", "user_id"):
         members.setdefault(unit_id, []).append(user_id)
     with translation.override(settings.LANGUAGE_CODE):
         labels = dict(TimerName.choices)
@@ -532,11 +621,17 @@ def _notify_at_risk(rows: list[tuple[int, int, str, int | None, int | None]], *,
             else:
                 recipients = [owner_id] if owner_id else []
             message = _("%(timer)s time limit at risk: order %(number)s") % {
-                "timer": labels[name], "number": number,
+                "timer": labels[name],
+                "number": number,
             }
             notifications += [
-                Notification(recipient_id=user_id, ticket_id=ticket_id, kind=NotificationKind.AT_RISK,
-                             message=message[:300], created_at=now)
+                Notification(
+                    recipient_id=user_id,
+                    ticket_id=ticket_id,
+                    kind=NotificationKind.AT_RISK,
+                    message=message[:300],
+                    created_at=now,
+                )
                 for user_id in recipients
             ]
     Notification.objects.bulk_create(notifications, batch_size=1000)
@@ -547,7 +642,9 @@ def _escalate(*, now: datetime) -> int:
     """Climb the ladder: a timer still running ``after_minutes`` after its breach notifies the
     supervisors one unit further up. Each level is claimed with a conditional UPDATE on
     ``escalation_level``, so it fires once per timer."""
-    steps = list(EscalationStep.objects.filter(is_active=True, level__gte=2).order_by("level", "name"))
+    steps = list(
+        EscalationStep.objects.filter(is_active=True, level__gte=2).order_by("level", "name")
+    )
     if not steps:
         return 0
     t = _tables()
@@ -569,7 +666,7 @@ def _escalate(*, now: datetime) -> int:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"""
-                    UPDATE {t['timer']} SET escalation_level = %s
+                    UPDATE {t["timer"]} SET escalation_level = %s
                     WHERE stopped_at IS NULL AND breached_at IS NOT NULL AND escalation_level = %s
                       AND breached_at <= %s AND {clause}
                     RETURNING id
@@ -579,9 +676,14 @@ def _escalate(*, now: datetime) -> int:
                 timer_ids = [row[0] for row in cursor.fetchall()]
             if not timer_ids:
                 continue
-            breach_ids = list(Breach.objects.filter(timer_id__in=timer_ids).values_list("pk", flat=True))
+            breach_ids = list(
+                Breach.objects.filter(timer_id__in=timer_ids).values_list("pk", flat=True)
+            )
             _notify_supervisors(
-                breach_ids=breach_ids, levels_up=level - 1, kind=NotificationKind.ESCALATION, now=now
+                breach_ids=breach_ids,
+                levels_up=level - 1,
+                kind=NotificationKind.ESCALATION,
+                now=now,
             )
             escalated += len(timer_ids)
     return escalated
@@ -600,11 +702,20 @@ def sla_scan(*, now: datetime, followup_limit: int | None = None) -> ScanResult:
         breach_ids = _breaches_record(timer_ids=claimed, now=now)
         at_risk = _notify_at_risk(_claim_at_risk(now=now), now=now)
         escalated = _escalate(now=now)
-    followed_up = breach_followup(now=now, limit=FOLLOWUP_BATCH if followup_limit is None else followup_limit)
+    followed_up = breach_followup(
+        now=now, limit=FOLLOWUP_BATCH if followup_limit is None else followup_limit
+    )
     if breach_ids or at_risk or escalated:
-        logger.info("sla_scan: %s breached, %s at risk, %s escalated", len(breach_ids), at_risk, escalated)
-    return ScanResult(at_risk=at_risk, breached=len(breach_ids), escalated=escalated,
-                      followed_up=followed_up, breach_ids=tuple(breach_ids))
+        logger.info(
+            "sla_scan: %s breached, %s at risk, %s escalated", len(breach_ids), at_risk, escalated
+        )
+    return ScanResult(
+        at_risk=at_risk,
+        breached=len(breach_ids),
+        escalated=escalated,
+        followed_up=followed_up,
+        breach_ids=tuple(breach_ids),
+    )
 
 
 def breach_followup(*, now: datetime, limit: int = FOLLOWUP_BATCH) -> int:
@@ -634,7 +745,9 @@ def breach_followup(*, now: datetime, limit: int = FOLLOWUP_BATCH) -> int:
                 ticket_mark_supervised(ticket=breach.ticket, actor=actor, reason=reason, now=now)
         Breach.objects.filter(pk__in=[b.pk for b in batch]).update(followed_up_at=now)
         if settings.SLA_BREACH_EMAIL:
-            transaction.on_commit(lambda ids=[b.pk for b in batch]: breach_email_send(breach_ids=ids))
+            transaction.on_commit(
+                lambda ids=[b.pk for b in batch]: breach_email_send(breach_ids=ids)
+            )
     return len(batch)
 
 
@@ -643,7 +756,9 @@ def breach_email_send(*, breach_ids: Iterable[int]) -> int:
     messages = []
     sender = getattr(settings, "DEFAULT_FROM_EMAIL", None)
     with translation.override(settings.LANGUAGE_CODE):
-        for breach in Breach.objects.filter(pk__in=list(breach_ids)).select_related("ticket", "handling_unit"):
+        for breach in Breach.objects.filter(pk__in=list(breach_ids)).select_related(
+            "ticket", "handling_unit"
+        ):
             unit = breach.handling_unit
             if unit is None:
                 continue
@@ -651,17 +766,21 @@ def breach_email_send(*, breach_ids: Iterable[int]) -> int:
             if not addresses:
                 continue
             subject = _("%(timer)s time limit breached: order %(number)s") % {
-                "timer": breach.get_name_display(), "number": breach.ticket.number,
+                "timer": breach.get_name_display(),
+                "number": breach.ticket.number,
             }
             body = _("Due at %(due)s (Beijing time). Unit: %(unit)s.") % {
-                "due": timezone.localtime(breach.occurred_at).strftime("%Y-%m-%d %H:%M:%S"), "unit": unit.name,
+                "due": timezone.localtime(breach.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
+                "unit": unit.name,
             }
             messages.append((subject, body, sender, addresses))
     return send_mass_mail(messages, fail_silently=True) if messages else 0
 
 
 @transaction.atomic
-def breach_acknowledge(*, breach: Breach, user: Any, comment: str, now: datetime | None = None) -> Breach:
+def breach_acknowledge(
+    *, breach: Breach, user: Any, comment: str, now: datetime | None = None
+) -> Breach:
     """A supervisor acknowledges a breach with a comment (on the breach list); kept on the
     order's timeline. The breach's notifications count as read for everybody."""
     now = now or timezone.now()
@@ -677,16 +796,30 @@ def breach_acknowledge(*, breach: Breach, user: Any, comment: str, now: datetime
     breach.refresh_from_db()
     from tickets.services import Actor
 
-    _timeline(breach.ticket_id, at=now, actor=Actor(user=user), action="acknowledge", note=comment.strip(),
-              data={"timer": breach.name, "breach": breach.pk}, kind=TicketEvent.Kind.BREACH)
+    _timeline(
+        breach.ticket_id,
+        at=now,
+        actor=Actor(user=user),
+        action="acknowledge",
+        note=comment.strip(),
+        data={"timer": breach.name, "breach": breach.pk},
+        kind=TicketEvent.Kind.BREACH,
+    )
     return breach
 
 
 # --- Notifications -----------------------------------------------------------------------------
 
 
-def notification_send(*, recipients: Iterable[Any], kind: str, message: str, ticket: Ticket | None = None,
-                      breach: Breach | None = None, now: datetime | None = None) -> list[Notification]:
+def notification_send(
+    *,
+    recipients: Iterable[Any],
+    kind: str,
+    message: str,
+    ticket: Ticket | None = None,
+    breach: Breach | None = None,
+    now: datetime | None = None,
+) -> list[Notification]:
     """Send one in-app notification to each recipient (users or user ids), in one INSERT."""
     if kind not in NotificationKind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -694,31 +827,47 @@ def notification_send(*, recipients: Iterable[Any], kind: str, message: str, tic
     user_ids = sorted({getattr(r, "pk", r) for r in recipients if r is not None})
     return Notification.objects.bulk_create(
         [
-            Notification(recipient_id=user_id, ticket=ticket, breach=breach, kind=kind, message=message[:300],
-                         created_at=now)
+            Notification(
+                recipient_id=user_id,
+                ticket=ticket,
+                breach=breach,
+                kind=kind,
+                message=message[:300],
+                created_at=now,
+            )
             for user_id in user_ids
         ]
     )
 
 
-def notification_send_for_hastening(*, ticket: Ticket, now: datetime | None = None) -> list[Notification]:
+def notification_send_for_hastening(
+    *, ticket: Ticket, now: datetime | None = None
+) -> list[Notification]:
     """A caller hastened the order (催办): tell its handler, or the unit's members before anyone
     has acknowledged it, or the owner agent while it is not yet dispatched."""
     if ticket.handler_id:
         recipients: list[Any] = [ticket.handler_id]
     elif ticket.handling_unit_id:
         recipients = list(
-            HandlingUnit.members.through.objects.filter(handlingunit_id=ticket.handling_unit_id)
-            .values_list("user_id", flat=True)
+            HandlingUnit.members.through.objects.filter(
+                handlingunit_id=ticket.handling_unit_id
+            ).values_list("user_id", flat=True)
         )
     else:
         recipients = [ticket.owner_id]
     message = _("The caller hastened order %(number)s") % {"number": ticket.number}
-    return notification_send(recipients=recipients, kind=NotificationKind.HASTENING, message=message,
-                             ticket=ticket, now=now)
+    return notification_send(
+        recipients=recipients,
+        kind=NotificationKind.HASTENING,
+        message=message,
+        ticket=ticket,
+        now=now,
+    )
 
 
-def notification_mark_read(*, user: Any, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
+def notification_mark_read(
+    *, user: Any, ids: Iterable[int] | None = None, now: datetime | None = None
+) -> int:
     """Mark the user's notifications read (the given ones, or all); returns how many."""
     now = now or timezone.now()
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
@@ -729,24 +878,38 @@ def notification_mark_read(*, user: Any, ids: Iterable[int] | None = None, now: 
 
 # --- Rules ---------------------------------------------------------------------------------------
 
-RULE_TERMS = ("amount", "unit", "start_event", "stop_event", "at_risk_share", "category", "subtype",
-              "area_type", "important", "is_active", "name")
+RULE_TERMS = (
+    "amount",
+    "unit",
+    "start_event",
+    "stop_event",
+    "at_risk_share",
+    "category",
+    "subtype",
+    "area_type",
+    "important",
+    "is_active",
+    "name",
+)
 
 
 @transaction.atomic
-def sla_rule_revise(*, rule: SlaRule, changes: dict[str, Any], now: datetime | None = None) -> SlaRule:
+def sla_rule_revise(
+    *, rule: SlaRule, changes: dict[str, Any], now: datetime | None = None
+) -> SlaRule:
     """Change a rule without touching the orders that started under it.
 
     The current version is closed at ``now`` and a new version with the changes opens at
-    ``now``; orders accepted before keep the old version for every clock they start later.
-    A rule no timer has used yet (and not yet in effect) is simply edited.
+    ``now``; orders accepted before keep the old version for every clock they start later
+    (even a clock that has not started yet, like the arrival clock of an order not yet
+    dispatched). A rule not yet in effect is simply edited.
     """
     now = now or timezone.now()
     unknown = set(changes) - set(RULE_TERMS) - {"note", "effective_to"}
     if unknown:
         raise ValueError(f"not rule terms: {sorted(unknown)}")
     current = SlaRule.objects.select_for_update().get(pk=rule.pk)
-    if current.effective_from > now or not current.timers.exists():
+    if current.effective_from > now:
         for name, value in changes.items():
             setattr(current, name, value)
         current.full_clean()
@@ -754,7 +917,10 @@ def sla_rule_revise(*, rule: SlaRule, changes: dict[str, Any], now: datetime | N
         return current
     new = SlaRule(
         **{name: getattr(current, name) for name in RULE_TERMS if name != "subtype"},
-        subtype_id=current.subtype_id, note=current.note, effective_from=now, effective_to=current.effective_to,
+        subtype_id=current.subtype_id,
+        note=current.note,
+        effective_from=now,
+        effective_to=current.effective_to,
     )
     for name, value in changes.items():
         setattr(new, name, value)
@@ -763,3 +929,36 @@ def sla_rule_revise(*, rule: SlaRule, changes: dict[str, Any], now: datetime | N
     current.save(update_fields=["effective_to"])
     new.save()
     return new
+
+
+# --- The holiday table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HolidayLoadResult:
+    years: tuple[int, ...]
+    created: int
+    updated: int
+
+
+@transaction.atomic
+def holidays_load(*, years: range) -> HolidayLoadResult:
+    """Insert or correct the holiday table from the chinesecalendar package for ``years``
+    (years the package does not know are skipped) and mark those years complete."""
+    rows = china_calendar_rows(years)
+    existing = {h.day: h for h in Holiday.objects.filter(day__in=[day for day, _w, _n in rows])}
+    created, updated = [], []
+    for day, is_working_day, name in rows:
+        holiday = existing.get(day)
+        if holiday is None:
+            created.append(Holiday(day=day, is_working_day=is_working_day, name=name))
+        elif (holiday.is_working_day, holiday.name) != (is_working_day, name):
+            holiday.is_working_day, holiday.name = is_working_day, name
+            updated.append(holiday)
+    Holiday.objects.bulk_create(created)
+    Holiday.objects.bulk_update(updated, ["is_working_day", "name"])
+    loaded = tuple(sorted({day.year for day, _w, _n in rows}))
+    for year in loaded:
+        HolidayYear.objects.get_or_create(year=year, defaults={"source": "chinesecalendar"})
+    transaction.on_commit(selectors.work_calendar_clear)
+    return HolidayLoadResult(years=loaded, created=len(created), updated=len(updated))

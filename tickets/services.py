@@ -491,6 +491,7 @@ def ticket_hasten(*, ticket: Ticket, actor: Actor, text: str = "", channel: str 
     locked.refresh_from_db(fields=["call_count"])
     _event(locked, at=now, kind=TicketEvent.Kind.HASTENING, actor=actor, note=text.strip(),
            data={"channel": channel, "calls": locked.call_count})
+    sla_services.notification_send_for_hastening(ticket=locked, now=now)
     if locked.hastenings.count() >= HASTENINGS_TO_SUPERVISE:
         ticket_mark_supervised(ticket=locked, actor=actor, reason=_("Hastened repeatedly"), now=now)
     return hastening
