@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
     "django_filters",
     "customers",
     "outages",
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files in production without a separate web server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,6 +150,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Integration clients: "Authorization: Token <key>" (listed first so a request
+        # without credentials answers 401); browsers: the session, with its CSRF check.
+        "api.authentication.ClientTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -158,6 +164,24 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Work orders, call events and SLA figures for integration clients.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/schema/ and /api/docs/ are for signed-in people and token holders only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "Category": "tickets.models.Category",
+        "TicketStatus": "tickets.models.Status",
+        "Channel": "tickets.models.Channel",
+        "AreaType": "customers.models.AreaType",
+        "Satisfaction": "tickets.models.Satisfaction",
+        "TimerName": "sla.models.TimerName",
+        "CallDisposition": "calls.models.Disposition",
+        "TimelineEventKind": "tickets.models.TicketEvent.Kind",
+        "CallEvent": "api.serializers.CALL_EVENTS",
+    },
 }
 
 # --- Mail (breach e-mails are optional; off by default) --------------------------------
