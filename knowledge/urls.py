@@ -1,5 +1,9 @@
+from django.urls import path
 
+from knowledge import views
 
 app_name = "knowledge"
 
-urlpatterns = []
+urlpatterns = [
+    path("search/", views.search, name="search"),
+]

@@ -1,0 +1,268 @@
+"""The forms of the agent console and the order page.
+
+They check what the agent typed field by field, in Chinese, before any service runs; the
+services check the rules again and their TicketError.field_errors land on the same fields
+(``add_service_errors``). Labels are written in the templates, next to the shortcuts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import AreaType, Customer, HandlingUnit
+from customers.validators import normalize_phone, validate_resident_id
+from knowledge.models import Article
+from outages.models import Outage
+from tickets.models import Category, Channel, ReplyForm, Satisfaction, SubType
+from tickets.permissions import HASTEN
+
+INSIDE_YES, INSIDE_NO = "yes", "no"
+# Service field names that the console shows under another name.
+SERVICE_FIELD_ALIASES = {
+    "inside_customer_installation": "inside_installation",
+    "outage": "link_outage",
+    "customer_account": "customer",
+}
+
+
+def add_service_errors(form: forms.Form, error: Any) -> None:
+    """Put a TicketError (or CallError) from a service on the form, one message per field."""
+    placed = False
+    for name, messages in (getattr(error, "field_errors", None) or {}).items():
+        field = SERVICE_FIELD_ALIASES.get(name, name)
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
+            placed = True
+    if not placed:
+        form.add_error(None, getattr(error, "message", str(error)))
+
+
+class IntakeForm(forms.Form):
+    """A new order from the call-intake screen; `service_kwargs()` feeds ticket_create."""
+
+    caller_phone = forms.CharField(max_length=30, error_messages={"required": _("Enter the caller's phone number.")})
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    call_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    # Not required by the field: linking a call to an outage implies a repair (see clean).
+    category = forms.ChoiceField(choices=Category.choices, widget=forms.RadioSelect, required=False)
+    subtype = forms.ModelChoiceField(queryset=SubType.objects.filter(parent__isnull=True), required=False)
+    detail = forms.ModelChoiceField(queryset=SubType.objects.filter(parent__isnull=False), required=False)
+    address = forms.CharField(required=False, max_length=200)
+    area_type = forms.ChoiceField(choices=[("", "—"), *AreaType.choices], required=False)
+    description = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    handling_unit = forms.ModelChoiceField(queryset=HandlingUnit.objects.filter(is_active=True), required=False)
+    # Repair.
+    inside_installation = forms.ChoiceField(
+        choices=[(INSIDE_NO, INSIDE_NO), (INSIDE_YES, INSIDE_YES)], widget=forms.RadioSelect, required=False,
+    )
+    feeder = forms.CharField(required=False, max_length=60)
+    transformer_area = forms.CharField(required=False, max_length=60)
+    paid_override_reason = forms.CharField(required=False, max_length=200)
+    link_outage = forms.IntegerField(required=False)
+    # Inquiry.
+    reply_form = forms.ChoiceField(choices=ReplyForm.choices, required=False, widget=forms.RadioSelect)
+    knowledge_article = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    reply = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    # Application.
+    application_channel = forms.ChoiceField(choices=Channel.choices, required=False)
+    resident_id = forms.CharField(required=False, max_length=18)
+    contact_name = forms.CharField(required=False, max_length=60)
+    contact_phone = forms.CharField(required=False, max_length=30)
+    # Complaint / report.
+    party = forms.CharField(required=False, max_length=200)
+
+    def clean_caller_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["caller_phone"])
+
+    def clean_customer(self) -> Customer | None:
+        customer_id = self.cleaned_data.get("customer")
+        if not customer_id:
+            return None
+        customer = Customer.objects.select_related("service_area").filter(pk=customer_id).first()
+        if customer is None:
+            raise ValidationError(_("This customer no longer exists; search again."))
+        return customer
+
+    def clean_link_outage(self) -> Outage | None:
+        outage_id = self.cleaned_data.get("link_outage")
+        if not outage_id:
+            return None
+        outage = Outage.objects.filter(pk=outage_id).first()
+        if outage is None:
+            raise ValidationError(_("This outage no longer exists."))
+        return outage
+
+    def clean_knowledge_article(self) -> Article | None:
+        article_id = self.cleaned_data.get("knowledge_article")
+        if not article_id:
+            return None
+        return Article.objects.filter(pk=article_id).first()
+
+    def clean_contact_phone(self) -> str:
+        value = self.cleaned_data.get("contact_phone", "")
+        return normalize_phone(value) if value.strip() else ""
+
+    def clean_resident_id(self) -> str:
+        value = (self.cleaned_data.get("resident_id") or "").strip().upper()
+        if value:
+            validate_resident_id(value)
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("link_outage"):
+            # Linking a call to a known outage is always a repair, and the outage says what
+            # the caller reports when the agent has not typed anything else.
+            data["category"] = Category.REPAIR
+            if not (data.get("description") or "").strip():
+                data["description"] = str(_("No power: told the caller about outage %(number)s.")
+                                          % {"number": data["link_outage"].number})
+            data["inside_installation"] = INSIDE_NO
+        category = data.get("category")
+        if not category:
+            if "category" not in self.errors:
+                self.add_error("category", _("Choose the service category (Alt+1 to Alt+5)."))
+            return data
+        required = self._required_for(category, data)
+        for name, message in required.items():
+            value = data.get(name)
+            if name not in self.errors and (value is None or not str(value).strip()):
+                self.add_error(name, message)
+        subtype = data.get("subtype")
+        if subtype is not None and subtype.category != category:
+            self.add_error("subtype", _("This sub-type belongs to another category."))
+        detail = data.get("detail")
+        if detail is not None and (subtype is None or detail.parent_id != subtype.pk):
+            self.add_error("detail", _("This detail does not belong to the chosen sub-type."))
+        return data
+
+    @staticmethod
+    def _required_for(category: str, data: dict[str, Any]) -> dict[str, Any]:
+        required: dict[str, Any] = {"description": _("Write down what the caller reports.")}
+        if category == Category.REPAIR:
+            required["inside_installation"] = _(
+                "First ask whether the fault is inside the customer's own installation."
+            )
+            if data.get("customer") is None:
+                required["address"] = _("Enter the fault address: the crew needs it to find the place.")
+        elif category == Category.INQUIRY:
+            if (data.get("reply_form") or ReplyForm.ON_CALL) == ReplyForm.ON_CALL:
+                required["reply"] = _("Write down the answer given on the call.")
+        elif category == Category.APPLICATION:
+            required["subtype"] = _("Choose what the customer applies for.")
+            required["resident_id"] = _("Enter the householder's resident ID number.")
+            required["contact_name"] = _("Enter the contact person.")
+            required["contact_phone"] = _("Enter the contact phone.")
+        elif category == Category.COMPLAINT:
+            required["subtype"] = _("Choose what the complaint is about.")
+            required["party"] = _("Enter the unit or person complained about.")
+        elif category == Category.REPORT:
+            required["subtype"] = _("Choose what is reported.")
+            required["party"] = _("Enter the unit or person reported.")
+        return required
+
+    @property
+    def outage(self) -> Outage | None:
+        return self.cleaned_data.get("link_outage")
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for tickets.services.ticket_create (without actor and now)."""
+        data = self.cleaned_data
+        category = data["category"]
+        kwargs: dict[str, Any] = {
+            "category": category,
+            "caller_phone": data["caller_phone"],
+            "description": data["description"].strip(),
+            "channel": Channel.PHONE,
+            "customer": data.get("customer"),
+            "subtype": data.get("subtype"),
+            "detail": data.get("detail"),
+            "address": data.get("address", "").strip(),
+            "area_type": data.get("area_type", ""),
+            "call_id": data.get("call_id", ""),
+            "handling_unit": data.get("handling_unit"),
+            "dispatch": True,
+        }
+        if category == Category.REPAIR:
+            inside = data.get("inside_installation") == INSIDE_YES
+            kwargs.update(
+                inside_customer_installation=inside,
+                feeder=data.get("feeder", "").strip(),
+                transformer_area=data.get("transformer_area", "").strip(),
+                paid_override_reason=data.get("paid_override_reason", "").strip(),
+            )
+            if inside:
+                kwargs["dispatch"] = False
+                if kwargs["subtype"] is None:
+                    kwargs["subtype"] = SubType.objects.filter(code="repair-customer").first()
+        elif category == Category.INQUIRY:
+            reply_form = data.get("reply_form") or ReplyForm.ON_CALL
+            kwargs.update(reply_form=reply_form, knowledge_article=data.get("knowledge_article"))
+            if reply_form == ReplyForm.ON_CALL:
+                kwargs.update(answer_on_call=True, reply=data.get("reply", "").strip(), dispatch=False)
+        elif category == Category.APPLICATION:
+            kwargs.update(
+                application_channel=data.get("application_channel") or Channel.PHONE,
+                resident_id=data.get("resident_id", ""),
+                contact_name=data.get("contact_name", "").strip(),
+                contact_phone=data.get("contact_phone", ""),
+            )
+        else:
+            kwargs["party"] = data.get("party", "").strip()
+        return kwargs
+
+
+class HastenForm(forms.Form):
+    """A repeat call logged on an open order (催办)."""
+
+    text = forms.CharField(required=False, max_length=1000)
+    caller_phone = forms.CharField(required=False, max_length=30)
+    call_id = forms.CharField(required=False, max_length=64)
+
+
+class DispositionForm(forms.Form):
+    """A call that became no order: wrong number or nuisance."""
+
+    disposition = forms.ChoiceField(choices=[("wrong_number", "wrong_number"), ("nuisance", "nuisance"),
+                                             ("silent", "silent")])
+    call_id = forms.CharField(required=False, max_length=64)
+    caller_phone = forms.CharField(required=False, max_length=30)
+    note = forms.CharField(required=False, max_length=200)
+
+
+class ActionForm(forms.Form):
+    """The fields of every action on the order page; each action reads its own."""
+
+    note = forms.CharField(required=False, max_length=1000)
+    reason = forms.CharField(required=False, max_length=200)
+    reply = forms.CharField(required=False, max_length=4000)
+    satisfaction = forms.ChoiceField(choices=[("", "—"), *Satisfaction.choices], required=False)
+    cause = forms.CharField(required=False, max_length=2000)
+    work_done = forms.CharField(required=False, max_length=2000)
+    power_restored = forms.BooleanField(required=False)
+    text = forms.CharField(required=False, max_length=1000)
+
+    REQUIRED = {
+        "cancel": {"reason": _("Give the reason for cancelling.")},
+        "reply": {"reply": _("Write the reply.")},
+        "visit": {"satisfaction": _("Choose the customer's satisfaction.")},
+        "resolve": {},
+        HASTEN: {},
+    }
+
+    def __init__(self, *args: Any, action: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.action = action
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name, message in self.REQUIRED.get(self.action, {}).items():
+            if not (data.get(name) or "").strip():
+                self.add_error(name, message)
+        return data
