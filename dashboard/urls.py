@@ -6,4 +6,9 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.wallboard, name="wallboard"),
+    path("live/", views.wallboard_live, name="wallboard_live"),
+    path("breaches/", views.breaches, name="breaches"),
+    path("breaches/<int:pk>/acknowledge/", views.breach_acknowledge, name="breach_acknowledge"),
+    path("report/", views.report, name="report"),
+    path("report/drill/<str:figure>/", views.drill, name="drill"),
 ]

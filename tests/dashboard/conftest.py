@@ -114,7 +114,7 @@ def day(alice, gina, urban_area, rural_area, remote_area, urban_crew, rural_crew
     t["T4"] = make_ticket("T4", Category.REPAIR, BJ(9, 10), owner=alice, master=t["T1"], area_type="urban",
                           handling_unit=urban_crew, feeder="F1", transformer_area="ta1",
                           dispatched_at=BJ(9, 10, 5), status=Status.MERGED)
-    make_timer(t["T4"], "arrival", BJ(9, 10, 5), 40, breached=True)  # a child: left out
+    make_timer(t["T4"], "arrival", BJ(9, 10, 5), 40, stopped=BJ(10), breached=True)  # a child: left out
     t["T5"] = make_ticket("T5", Category.APPLICATION, BJ(12), owner=alice, handling_unit=service_department,
                           dispatched_at=BJ(18), reopen_count=1, satisfaction=Satisfaction.NEUTRAL,
                           status=Status.DISPATCHED)

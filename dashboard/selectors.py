@@ -1,0 +1,277 @@
+"""Reads for the supervisors' pages: the live wallboard, the breach list, the drill-downs.
+
+Every query here is bounded (LIMITs, partial indexes on running rows) because the wall
+screen asks again every few seconds all shift long, on tables with millions of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.db.models.functions import ExtractHour, TruncDate
+
+from accounts.roles import Role, has_role
+from calls.models import Call
+from dashboard import metrics
+from dashboard.metrics import BEIJING, Scope, Thresholds
+from outages.models import Outage
+from sla.models import Breach, Timer, TimerName
+from tickets.models import OPEN_STATUSES, Ticket
+
+LIST_LIMIT = 30
+
+
+def dashboard_check_access(user) -> None:
+    """Supervisors and administrators watch the centre; everyone else gets 403."""
+    if not has_role(user, Role.SUPERVISOR, Role.ADMIN):
+        raise PermissionDenied
+
+
+# --- Live wallboard ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    key: str
+    label: str
+    at_risk: int = 0
+    breached: int = 0
+
+
+def _tallies(rows: list[dict[str, Any]], key: str, label: str) -> list[Tally]:
+    grouped: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        cell = grouped.setdefault(row[key], {"label": row[label] or "—", "at_risk": 0, "breached": 0})
+        cell["at_risk"] += row["at_risk"]
+        cell["breached"] += row["breached"]
+    return sorted(
+        (Tally(key=str(k or ""), label=str(v["label"]), at_risk=v["at_risk"], breached=v["breached"])
+         for k, v in grouped.items()),
+        key=lambda t: (-t.breached, -t.at_risk, t.label),
+    )
+
+
+def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
+    """Everything the wall screen shows at `now`, in a fixed, small number of queries."""
+    waiting = Call.objects.filter(ring_at__isnull=False, answer_at__isnull=True, hangup_at__isnull=True).aggregate(
+        count=Count("pk"), oldest=Min("ring_at")
+    )
+    longest = (now - waiting["oldest"]).total_seconds() if waiting["oldest"] else None
+
+    running = Timer.objects.filter(stopped_at__isnull=True, at_risk_at__lte=now)
+    rows = list(
+        running.values("name", "area_type", "handling_unit_id", "handling_unit__name", "owner_id",
+                       "owner__first_name")
+        .annotate(at_risk=Count("pk", filter=Q(due_at__gt=now)), breached=Count("pk", filter=Q(due_at__lte=now)))
+        .order_by()
+    )
+    names = dict(TimerName.choices)
+    from customers.models import AreaType
+
+    areas = dict(AreaType.choices)
+    for row in rows:
+        row["name_label"] = names.get(row["name"], row["name"])
+        row["area_label"] = areas.get(row["area_type"], row["area_type"])
+    attention = list(
+        running.select_related("ticket", "handling_unit", "owner")
+        .order_by(F("ticket__supervised").desc(), F("ticket__call_count").desc(), "due_at")[:LIST_LIMIT]
+    )
+    supervised = list(
+        Ticket.objects.filter(status__in=OPEN_STATUSES)
+        .filter(Q(supervised=True) | Q(call_count__gt=1))
+        .select_related("handling_unit", "owner")
+        .order_by("-supervised", "-call_count", "created_at")[:LIST_LIMIT]
+    )
+    breaches = list(
+        Breach.objects.filter(acknowledged_at__isnull=True)
+        .select_related("ticket", "handling_unit", "owner", "timer")
+        .order_by("-recorded_at", "-id")[:LIST_LIMIT]
+    )
+    outages = list(
+        Outage.objects.filter(starts_at__lte=now)
+        .filter(Q(restored_at__isnull=True) | Q(restored_at__gt=now))
+        .annotate(linked_calls=Count("tickets__call", distinct=True), linked_orders=Count("tickets"),
+                  last_linked=Max("tickets__created_at"))
+        .order_by("-linked_calls", "starts_at")[:LIST_LIMIT]
+    )
+    return {
+        "now": now,
+        "calls_waiting": waiting["count"],
+        "longest_wait_seconds": round(longest) if longest is not None else None,
+        "at_risk": sum(r["at_risk"] for r in rows),
+        "breached": sum(r["breached"] for r in rows),
+        "by_timer": _tallies(rows, "name", "name_label"),
+        "by_unit": _tallies(rows, "handling_unit_id", "handling_unit__name"),
+        "by_area": _tallies(rows, "area_type", "area_label"),
+        "by_agent": _tallies(rows, "owner_id", "owner__first_name"),
+        "attention": attention,
+        "supervised": supervised,
+        "breaches": breaches,
+        "outages": outages,
+    }
+
+
+# --- Breach list ---------------------------------------------------------------------------
+
+
+def breach_list(*, name: str = "", unit: str = "", area_type: str = "", agent: str = "", state: str = "",
+                start: date | None = None, end: date | None = None) -> QuerySet[Breach]:
+    """Breaches, newest first, filtered as on the breach list (dates on the Beijing calendar)."""
+    qs = Breach.objects.select_related("ticket", "timer", "handling_unit", "owner", "acknowledged_by")
+    if name:
+        qs = qs.filter(name=name)
+    if unit:
+        qs = qs.filter(handling_unit__code=unit)
+    if area_type:
+        qs = qs.filter(area_type=area_type)
+    if agent:
+        qs = qs.filter(owner__username=agent)
+    if state == "open":
+        qs = qs.filter(acknowledged_at__isnull=True)
+    elif state == "acknowledged":
+        qs = qs.filter(acknowledged_at__isnull=False)
+    if start:
+        qs = qs.filter(occurred_at__gte=datetime.combine(start, time(), tzinfo=BEIJING))
+    if end:
+        qs = qs.filter(occurred_at__lt=datetime.combine(end + timedelta(days=1), time(), tzinfo=BEIJING))
+    return qs.order_by("-occurred_at", "-id")
+
+
+def breach_get(*, pk: int) -> Breach:
+    return Breach.objects.select_related("ticket").get(pk=pk)
+
+
+def breach_lateness(breach: Breach, *, now: datetime) -> timedelta:
+    """How late: until the timer stopped, or until now while it still runs."""
+    stopped = breach.timer.stopped_at if breach.timer_id else None
+    return (stopped or now) - breach.occurred_at
+
+
+# --- Drill-down: the rows behind each figure -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drill:
+    kind: str  # "calls", "orders" or "timers"
+    rows: QuerySet
+
+
+def drill_rows(figure: str, *, scope: Scope, thresholds: Thresholds, now: datetime) -> Drill:
+    """The calls, orders or timers behind one figure of the period report.
+
+    `figure` is "<group>.<what>[:<value>]", e.g. "calls.abandoned", "orders.category:repair",
+    "arrival.urban.late". Raises KeyError for an unknown figure.
+    """
+    group, _, rest = figure.partition(".")
+    what, _, value = rest.partition(":")
+    if group == "calls":
+        return Drill("calls", _drill_calls(what, value, scope, thresholds))
+    if group == "orders":
+        return Drill("orders", _drill_orders(what, value, scope))
+    if group == "dispatch":
+        rows = metrics.dispatch_rows(scope)
+        if what == "beyond_target":
+            rows = rows.filter(dispatch_time__gt=timedelta(seconds=thresholds.dispatch_target_seconds))
+        elif what != "all":
+            raise KeyError(figure)
+        return Drill("orders", rows.order_by("-dispatch_time", "pk"))
+    if group in ("arrival", "restoration", "reply", "callback"):
+        return Drill("timers", _drill_timers(group, what, value, scope, now))
+    if group == "satisfaction":
+        return Drill("orders", _drill_satisfaction(what, value, scope))
+    if group == "repairs":
+        return Drill("orders", _drill_repairs(what, value, scope, thresholds))
+    raise KeyError(figure)
+
+
+def _drill_calls(what: str, value: str, scope: Scope, t: Thresholds) -> QuerySet[Call]:
+    rows = metrics.call_rows(scope).select_related("agent")
+    conditions = metrics.call_conditions(t)
+    if what in conditions:
+        rows = rows.filter(conditions[what])
+    elif what == "hour":
+        rows = rows.annotate(hour=ExtractHour("ring_at", tzinfo=BEIJING)).filter(hour=int(value))
+    elif what in ("first_contact_base", "first_contact_repeated"):
+        sql, params = metrics.first_contact_sql(scope, t, select="s.id, CASE WHEN {repeated} THEN 1 ELSE 0 END")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = [pk for pk, repeated in cursor.fetchall() if what == "first_contact_base" or repeated]
+        rows = Call.objects.filter(pk__in=ids).select_related("agent")
+    else:
+        raise KeyError(what)
+    return rows.order_by("ring_at", "pk")
+
+
+def _drill_orders(what: str, value: str, scope: Scope) -> QuerySet[Ticket]:
+    rows = metrics.ticket_rows(scope)
+    if what == "all":
+        pass
+    elif what in ("category", "area_type"):
+        rows = rows.filter(**{what: value})
+    elif what == "subtype":
+        rows = rows.filter(subtype__code=value)
+    elif what == "hour":
+        rows = rows.annotate(hour=ExtractHour("created_at", tzinfo=BEIJING)).filter(hour=int(value))
+    else:
+        raise KeyError(what)
+    return rows.order_by("created_at", "pk")
+
+
+def _drill_timers(group: str, what: str, value: str, scope: Scope, now: datetime) -> QuerySet[Timer]:
+    # "arrival.urban.late", "arrival.total.on_time", "reply.complaint.late", "callback.late"
+    parts = [group, *what.split(".")] if what else [group]
+    if value:
+        raise KeyError(value)
+    name = group
+    rows = metrics.timer_rows(scope).filter(name=name)
+    outcome = parts[-1]
+    middle = parts[1:-1]
+    if middle and middle[0] != "total":
+        if group in ("arrival", "restoration"):
+            rows = rows.filter(ticket__area_type=middle[0])
+        elif group == "reply":
+            rows = rows.filter(ticket__category=middle[0])
+    conditions = metrics.timer_conditions(now)
+    if outcome == "all":
+        rows = rows.filter(conditions["on_time"] | conditions["late"])
+    elif outcome in conditions:
+        rows = rows.filter(conditions[outcome])
+    else:
+        raise KeyError(outcome)
+    return rows.select_related("ticket", "handling_unit", "owner").order_by("due_at", "pk")
+
+
+def _drill_satisfaction(what: str, value: str, scope: Scope) -> QuerySet[Ticket]:
+    rows = metrics.ticket_rows(scope).exclude(satisfaction="")
+    if what == "visited":
+        pass
+    elif what == "satisfied":
+        rows = rows.filter(satisfaction__in=metrics.SATISFIED)
+    elif what == "level":
+        rows = rows.filter(satisfaction=value)
+    elif what == "day":
+        rows = rows.annotate(day=TruncDate("created_at", tzinfo=BEIJING)).filter(day=date.fromisoformat(value))
+    else:
+        raise KeyError(what)
+    return rows.order_by("created_at", "pk")
+
+
+def _drill_repairs(what: str, value: str, scope: Scope, t: Thresholds) -> QuerySet[Ticket]:
+    rows = metrics.ticket_rows(scope).filter(category="repair")
+    if what == "all":
+        pass
+    elif what == "faults":
+        # A fault is an order of its own, or an outage: shown by the first order linked to it.
+        first_per_outage = (rows.filter(outage__isnull=False).values("outage_id").annotate(first=Min("pk"))
+                            .values("first"))
+        rows = rows.filter(metrics.fault_condition() | Q(pk__in=first_per_outage))
+    elif what in ("feeder", "transformer_area"):
+        rows = rows.filter(metrics.fault_condition(), **{what: value})
+    else:
+        raise KeyError(what)
+    return rows.order_by("created_at", "pk")
