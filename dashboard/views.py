@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from customers.models import AreaType
 from dashboard import charts, exports, selectors
 from dashboard.forms import AcknowledgeForm, BreachFilterForm, ReportFilterForm
 from dashboard.metrics import period_metrics, scope_build, thresholds_current
@@ -27,6 +28,7 @@ from sla import services as sla_services
 from sla.models import Breach
 from tickets.models import Category
 
+AREA_LABELS = dict(AreaType.choices)
 PAGE_SIZE = 50
 DRILL_PAGE_SIZE = 100
 EXPORT_LIMIT = 100_000  # rows in one drill-down export; beyond that, narrow the filters
@@ -95,6 +97,7 @@ def breaches(request):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for breach in page:
         breach.late_by = selectors.breach_lateness(breach, now=now)
+        breach.area_label = AREA_LABELS.get(breach.area_type, breach.area_type)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "dashboard/breaches.html", {
@@ -110,7 +113,7 @@ def _breach_table(rows, now) -> exports.Table:
     for breach in rows:
         late = selectors.breach_lateness(breach, now=now)
         table.add(breach.ticket.number, breach.get_name_display(), str(breach.handling_unit or ""),
-                  breach.get_area_type_display() if breach.area_type else "",
+                  str(AREA_LABELS.get(breach.area_type, breach.area_type)),
                   (breach.owner.get_full_name() or breach.owner.username) if breach.owner_id else "",
                   exports._local(breach.occurred_at), round(late.total_seconds() / 60, 1),
                   exports._local(breach.acknowledged_at),
@@ -174,14 +177,10 @@ def _charts(m: dict) -> dict[str, str]:
 
 
 def _area_codes():
-    from customers.models import AreaType
-
     return list(AreaType.values)
 
 
 def _area_labels():
-    from customers.models import AreaType
-
     return [label for _code, label in AreaType.choices]
 
 
