@@ -150,3 +150,16 @@ def remote_customer(remote_area) -> Customer:
 def important_customer(urban_area) -> Customer:
     return _customer(urban_area, "3100000009", "市第一人民医院", "01088880000", is_important=True,
                      tariff=Customer.Tariff.COMMERCIAL, supply_source=Customer.SupplySource.DUAL_SOURCE)
+
+
+@pytest.fixture
+def api_client(db):
+    """The IVR as an integration client holding every scope: `.client` (the row), `.token`,
+    and `.headers` for Django's test client (`client.get(url, **api_client.headers)`)."""
+    from types import SimpleNamespace
+
+    from api.models import Scope
+    from api.services import api_client_create
+
+    client, token = api_client_create(name="IVR", scopes=list(Scope.values))
+    return SimpleNamespace(client=client, token=token, headers={"HTTP_AUTHORIZATION": f"Token {token}"})

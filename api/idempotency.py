@@ -1,0 +1,74 @@
+"""`Idempotency-Key` for every POST of an integration client.
+
+The IVR and the service halls retry when an answer is slow to come. With a key, the
+retry gets the first answer again — same status, same bytes — instead of a second order;
+the same key with another body (or on another endpoint) is refused with 409.
+
+The work, the key and the stored answer commit together in one transaction: an order is
+never stored without its key, nor a key without its order. An answer that is an error
+(400, 409 …) rolls everything back, the key included, so the client may correct the
+request and send it again under the same key. A person signed in with the browser sends
+no key; the header is then ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
+
+from api.permissions import client_of
+from api.services import StoredAnswer, idempotency_claim, idempotency_store, request_fingerprint
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+# Printable ASCII without spaces, as UUIDs and the usual random keys are.
+_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+_renderer = JSONRenderer()
+
+
+def _json_response(status_code: int, body: bytes | str, *, replayed: bool = False) -> HttpResponse:
+    response = HttpResponse(body, status=status_code, content_type="application/json")
+    if replayed:
+        response[REPLAY_HEADER] = "true"
+    return response
+
+
+def idempotency_key_of(request) -> str | None:
+    raw = request.headers.get(HEADER)
+    if raw is None:
+        return None
+    if not _KEY_PATTERN.match(raw):
+        raise ValidationError(
+            {HEADER: [_("Use 1 to 255 printable characters without spaces (a UUID is ideal).")]}
+        )
+    return raw
+
+
+def respond_idempotently(request, perform: Callable[[], tuple[int, Any]]) -> HttpResponse:
+    """Run `perform` (which returns status and data) at most once per client and key.
+
+    Without a key (or for a signed-in person) `perform` simply runs. With one, it runs in
+    the transaction that claims the key; a repeat returns the stored bytes.
+    """
+    key = idempotency_key_of(request)
+    client = client_of(request)
+    if key is None or client is None:
+        status_code, data = perform()
+        return _json_response(status_code, _renderer.render(data))
+    fingerprint = request_fingerprint(method=request.method, path=request.path, data=request.data)
+    with transaction.atomic():
+        claim = idempotency_claim(client=client, key=key, fingerprint=fingerprint)
+        if isinstance(claim, StoredAnswer):
+            return _json_response(claim.status_code, claim.body, replayed=True)
+        status_code, data = perform()
+        body = _renderer.render(data).decode("utf-8")
+        idempotency_store(record_id=claim, status_code=status_code, body=body)
+    return _json_response(status_code, body)

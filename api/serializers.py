@@ -1,0 +1,582 @@
+"""What the API accepts and answers. Parsing and lookups only: no writes happen here.
+
+Input serializers check shape and types (a wrong type or an over-long string is a 400 on
+that field, never a 500) and turn codes into rows (customer account, sub-type code, call
+id, unit code), answering 400 on the field when a code is unknown. The business rules
+(valid phone number, sub-type of the right category, what each state allows) stay in the
+services, which answer the same way for the browser pages.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from calls.models import Call
+from customers.models import AreaType, Customer, HandlingUnit
+from sla.models import TimerName
+from sla.selectors import deadlines_for
+from tickets.lifecycle import allowed_actions
+from tickets.models import Category, Channel, Satisfaction, Status, SubType, Ticket, TicketEvent
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+DESCRIPTION_MAX = 4000
+NOTE_MAX = 2000
+# Metrics are computed on demand; a period longer than a year is a report job, not a request.
+METRICS_MAX_DAYS = 366
+METRICS_DEFAULT_DAYS = 30
+METRICS_YEARS = (2000, 2100)
+
+_datetime = serializers.DateTimeField()
+# The switch's events, in the order they normally come.
+CALL_EVENTS = [("ring", _("ringing")), ("answer", _("answered")), ("hangup", _("hung up"))]
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 with the Beijing offset, as every time in the API is written."""
+    return _datetime.to_representation(value) if value is not None else None
+
+
+DEADLINES_SCHEMA = {
+    "type": "object",
+    "description": "Timer name → due time (ISO-8601) of the timers running now.",
+    "properties": {
+        name: {"type": "string", "format": "date-time"}
+        for name in TimerName.values
+        if name != TimerName.ANSWER
+    },
+    "additionalProperties": {"type": "string", "format": "date-time"},
+}
+
+
+@extend_schema_field(DEADLINES_SCHEMA)
+class DeadlinesField(serializers.Field):
+    """The running timers of an order (prefetched as `running_timers`, or read once)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, ticket: Ticket) -> dict[str, str | None]:
+        return {name: iso(due) for name, due in deadlines_for(ticket).items()}
+
+
+class StrictCharField(serializers.CharField):
+    """A string and only a string: 42 or true in a text field is a client's type mistake,
+    not the text "42" (DRF's CharField would quietly convert numbers)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only (DRF's BooleanField would also take "yes", 1, "on" …)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+# --- Errors (for the schema) ------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(
+        help_text=_("What went wrong, in one sentence, in the request's language.")
+    )
+    code = serializers.CharField(
+        help_text=_("A stable code, e.g. not_authenticated, not_allowed, not_found.")
+    )
+
+
+class ValidationErrorSerializer(ErrorSerializer):
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("Field name → messages. `non_field_errors` for the request as a whole."),
+    )
+
+
+# --- Orders: create -------------------------------------------------------------------------
+
+
+class TicketCreateInputSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(
+        choices=Category.choices, help_text=_("One of the five service categories.")
+    )
+    caller_phone = StrictCharField(
+        max_length=32,
+        help_text=_("The caller's number: mobile, landline with area code, or a service number."),
+    )
+    description = StrictCharField(
+        max_length=DESCRIPTION_MAX, help_text=_("What the caller reports, in their words.")
+    )
+    customer_account = StrictCharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text=_("Account number (户号) when known."),
+    )
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        required=False,
+        default=Channel.PHONE,
+        help_text=_("Where the order came in."),
+    )
+    subtype = StrictCharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        help_text=_("Sub-type code, e.g. repair-lv."),
+    )
+    detail = StrictCharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        help_text=_("Detail code below the sub-type."),
+    )
+    address = StrictCharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text=_("Where the fault or request is; defaults to the customer's address."),
+    )
+    area_type = serializers.ChoiceField(
+        choices=AreaType.choices,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "urban, rural or remote; defaults to the customer's service area. A repair "
+            "with no known area type gets the strictest (urban) limit and is flagged."
+        ),
+    )
+    call_id = StrictCharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "The switch's call id, when the order is taken during a call the switch reported."
+        ),
+    )
+    party = StrictCharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text=_("The party complained about or reported: required for complaint and report."),
+    )
+    contact_name = StrictCharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        help_text=_("Contact person (applications)."),
+    )
+    contact_phone = StrictCharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text=_("Contact phone (applications)."),
+    )
+
+    def validate_customer_account(self, value: str) -> Customer | None:
+        if not value:
+            return None
+        customer = (
+            Customer.objects.select_related("service_area")
+            .filter(account_number=value.strip())
+            .first()
+        )
+        if customer is None:
+            raise serializers.ValidationError(_("No customer has this account number."))
+        return customer
+
+    def validate_subtype(self, value: str) -> SubType | None:
+        if not value:
+            return None
+        subtype = SubType.objects.filter(
+            code=value.strip(), parent__isnull=True, is_active=True
+        ).first()
+        if subtype is None:
+            raise serializers.ValidationError(_("Unknown sub-type code."))
+        return subtype
+
+    def validate_detail(self, value: str) -> SubType | None:
+        if not value:
+            return None
+        detail = SubType.objects.filter(
+            code=value.strip(), parent__isnull=False, is_active=True
+        ).first()
+        if detail is None:
+            raise serializers.ValidationError(_("Unknown detail code."))
+        return detail
+
+    def validate_call_id(self, value: str) -> str:
+        value = value.strip()
+        if value and not Call.objects.filter(call_id=value).exists():
+            raise serializers.ValidationError(_("The switch has reported no call with this id."))
+        return value
+
+    def to_service_kwargs(self) -> dict[str, Any]:
+        """The validated request as keyword arguments of `tickets.services.ticket_create`."""
+        data = dict(self.validated_data)
+        data["customer"] = data.pop("customer_account", None)
+        return {key: value for key, value in data.items() if value not in (None, "")}
+
+
+class TicketCreatedSerializer(serializers.ModelSerializer):
+    deadlines = DeadlinesField()
+
+    class Meta:
+        model = Ticket
+        fields = ["number", "category", "status", "created_at", "deadlines"]
+        read_only_fields = fields
+
+
+# --- Orders: read ---------------------------------------------------------------------------
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=TicketEvent.Kind.choices, read_only=True)
+    action = serializers.CharField(read_only=True, help_text=_("The life-cycle action, if any."))
+    from_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    to_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    actor = serializers.SerializerMethodField(
+        help_text=_("Username of the person, or the client or system name.")
+    )
+
+    class Meta:
+        model = TicketEvent
+        fields = ["at", "kind", "action", "from_status", "to_status", "actor", "note"]
+        read_only_fields = fields
+
+    def get_actor(self, event: TicketEvent) -> str:
+        if event.actor_id and event.actor is not None:
+            return event.actor.get_username()
+        return event.actor_label
+
+
+class TicketBreachSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(
+        choices=TimerName.choices, read_only=True, help_text=_("Timer name.")
+    )
+    occurred_at = serializers.DateTimeField(
+        read_only=True, help_text=_("When the due time passed.")
+    )
+    recorded_at = serializers.DateTimeField(
+        read_only=True, help_text=_("When the breach was recorded.")
+    )
+    handling_unit = serializers.CharField(
+        source="handling_unit.code", read_only=True, allow_null=True
+    )
+
+
+class TicketListItemSerializer(serializers.ModelSerializer):
+    subtype = serializers.CharField(source="subtype.code", read_only=True, allow_null=True)
+    customer_account = serializers.CharField(
+        source="customer.account_number", read_only=True, allow_null=True
+    )
+    handling_unit = serializers.CharField(
+        source="handling_unit.code", read_only=True, allow_null=True
+    )
+    deadlines = DeadlinesField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "number",
+            "category",
+            "subtype",
+            "channel",
+            "status",
+            "caller_phone",
+            "customer_account",
+            "address",
+            "area_type",
+            "handling_unit",
+            "supervised",
+            "created_at",
+            "updated_at",
+            "deadlines",
+        ]
+        read_only_fields = fields
+
+
+class TicketDetailSerializer(TicketListItemSerializer):
+    detail = serializers.CharField(source="detail.code", read_only=True, allow_null=True)
+    handler = serializers.CharField(source="handler.username", read_only=True, allow_null=True)
+    owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True)
+    satisfaction = serializers.ChoiceField(
+        choices=Satisfaction.choices, allow_blank=True, read_only=True
+    )
+    allowed_actions = serializers.SerializerMethodField(
+        help_text=_("Actions the life cycle allows from the current state.")
+    )
+    breaches = TicketBreachSerializer(source="breach_list", many=True, read_only=True)
+    timeline = TimelineEventSerializer(many=True, read_only=True)
+
+    class Meta(TicketListItemSerializer.Meta):
+        fields = [
+            *TicketListItemSerializer.Meta.fields,
+            "detail",
+            "description",
+            "area_type_unconfirmed",
+            "is_important",
+            "created_via",
+            "owner",
+            "handler",
+            "call_count",
+            "party",
+            "reply",
+            "replied_at",
+            "satisfaction",
+            "cancel_reason",
+            "dispatched_at",
+            "acknowledged_at",
+            "arrived_at",
+            "resolved_at",
+            "visited_at",
+            "archived_at",
+            "closed_at",
+            "allowed_actions",
+            "breaches",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+    def get_allowed_actions(self, ticket: Ticket) -> list[str]:
+        return allowed_actions(category=ticket.category, status=ticket.status)
+
+
+# --- Orders: actions ------------------------------------------------------------------------
+
+
+class NoteInputSerializer(serializers.Serializer):
+    note = StrictCharField(
+        max_length=NOTE_MAX,
+        required=False,
+        allow_blank=True,
+        help_text=_("Kept on the order's timeline."),
+    )
+
+
+class DispatchInputSerializer(NoteInputSerializer):
+    handling_unit = StrictCharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text=_("Unit code; by default the order is routed by its category and service area."),
+    )
+
+    def validate_handling_unit(self, value: str) -> HandlingUnit | None:
+        if not value:
+            return None
+        unit = HandlingUnit.objects.filter(code=value.strip(), is_active=True).first()
+        if unit is None:
+            raise serializers.ValidationError(_("No active handling unit has this code."))
+        return unit
+
+    def to_service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.validated_data)
+        data["unit"] = data.pop("handling_unit", None)
+        return data
+
+
+class ResolveInputSerializer(NoteInputSerializer):
+    cause = StrictCharField(
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        allow_blank=True,
+        help_text=_("Cause found (repairs)."),
+    )
+    work_done = StrictCharField(
+        max_length=DESCRIPTION_MAX, required=False, allow_blank=True, help_text=_("Work done.")
+    )
+    reply = StrictCharField(
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        allow_blank=True,
+        help_text=_("Answer given (inquiries)."),
+    )
+    power_restored = StrictBooleanField(
+        required=False,
+        default=True,
+        help_text=_("Repairs: power is back (stops the restoration clock)."),
+    )
+
+
+class ReplyInputSerializer(NoteInputSerializer):
+    reply = StrictCharField(
+        max_length=DESCRIPTION_MAX, help_text=_("The written reply to the customer.")
+    )
+
+
+class VisitInputSerializer(NoteInputSerializer):
+    satisfaction = serializers.ChoiceField(
+        choices=Satisfaction.choices,
+        help_text=_("The customer's verdict; dissatisfied reopens the order (back to dispatched)."),
+    )
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = StrictCharField(
+        max_length=200, help_text=_("Why the order is cancelled; kept on the timeline.")
+    )
+
+
+# --- Calls --------------------------------------------------------------------------------
+
+
+class CallEventInputSerializer(serializers.Serializer):
+    call_id = StrictCharField(max_length=64, help_text=_("The switch's id of the call."))
+    event = serializers.ChoiceField(choices=CALL_EVENTS, help_text=_("What the switch saw."))
+    at = serializers.DateTimeField(
+        help_text=_(
+            "When it happened on the switch, ISO-8601; without an offset it is Beijing time."
+        )
+    )
+    caller_phone = StrictCharField(max_length=20, required=False, allow_blank=True)
+    agent = StrictCharField(
+        max_length=150,
+        required=False,
+        allow_blank=True,
+        help_text=_("Username of the agent at the position."),
+    )
+
+    def validate_at(self, value: datetime) -> datetime:
+        # Keeps date arithmetic downstream (deadlines, reports) away from the ends of the calendar.
+        if not 2000 <= value.year <= 2100:
+            raise serializers.ValidationError(_("Give a time between the years 2000 and 2100."))
+        return value
+
+    def to_service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.validated_data)
+        data["agent_username"] = data.pop("agent", "")
+        return data
+
+
+class CallSerializer(serializers.ModelSerializer):
+    agent = serializers.CharField(source="agent.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Call
+        fields = [
+            "call_id",
+            "caller_phone",
+            "agent",
+            "ring_at",
+            "answer_at",
+            "hangup_at",
+            "disposition",
+        ]
+        read_only_fields = fields
+
+
+# --- SLA and figures ------------------------------------------------------------------------
+
+
+class BreachSerializer(serializers.Serializer):
+    ticket = serializers.CharField(
+        source="ticket.number", read_only=True, help_text=_("Order number.")
+    )
+    category = serializers.ChoiceField(choices=Category.choices, read_only=True)
+    timer = serializers.ChoiceField(source="name", choices=TimerName.choices, read_only=True)
+    occurred_at = serializers.DateTimeField(
+        read_only=True, help_text=_("When the due time passed.")
+    )
+    recorded_at = serializers.DateTimeField(
+        read_only=True, help_text=_("When the breach was recorded.")
+    )
+    area_type = serializers.CharField(read_only=True)
+    handling_unit = serializers.CharField(
+        source="handling_unit.code", read_only=True, allow_null=True
+    )
+    acknowledged_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class MetricsQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(
+        required=False,
+        help_text=_("First day of the period (Beijing calendar); default 29 days before end."),
+    )
+    end = serializers.DateField(
+        required=False, help_text=_("Last day of the period, included; default today.")
+    )
+    category = serializers.ChoiceField(choices=Category.choices, required=False, allow_blank=True)
+    subtype = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, help_text=_("Sub-type code.")
+    )
+    area_type = serializers.ChoiceField(choices=AreaType.choices, required=False, allow_blank=True)
+    unit = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, help_text=_("Handling unit code.")
+    )
+    agent = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, help_text=_("Agent username.")
+    )
+
+    def _check_year(self, value: date) -> date:
+        if not METRICS_YEARS[0] <= value.year <= METRICS_YEARS[1]:
+            raise serializers.ValidationError(
+                _("Choose a date between the years %(first)d and %(last)d.")
+                % {"first": METRICS_YEARS[0], "last": METRICS_YEARS[1]}
+            )
+        return value
+
+    def validate_start(self, value: date) -> date:
+        return self._check_year(value)
+
+    def validate_end(self, value: date) -> date:
+        return self._check_year(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        today = timezone.now().astimezone(BEIJING).date()
+        end = attrs.get("end") or (
+            attrs["start"] + timedelta(days=METRICS_DEFAULT_DAYS - 1)
+            if attrs.get("start")
+            else today
+        )
+        start = attrs.get("start") or end - timedelta(days=METRICS_DEFAULT_DAYS - 1)
+        if start > end:
+            raise serializers.ValidationError({"end": [_("The end comes before the start.")]})
+        if (end - start).days + 1 > METRICS_MAX_DAYS:
+            raise serializers.ValidationError(
+                {
+                    "start": [
+                        _("Ask for at most %(days)d days at a time.") % {"days": METRICS_MAX_DAYS}
+                    ]
+                }
+            )
+        attrs["start"], attrs["end"] = start, end
+        return attrs
+
+    def to_period_kwargs(self) -> dict[str, Any]:
+        """[start 00:00, day after end 00:00) in Beijing: the days as the centre counts them."""
+        data = dict(self.validated_data)
+        start = datetime.combine(data.pop("start"), time.min, tzinfo=BEIJING)
+        end = datetime.combine(data.pop("end") + timedelta(days=1), time.min, tzinfo=BEIJING)
+        return {"start": start, "end": end, **{k: v for k, v in data.items() if v}}
+
+
+METRICS_SCHEMA = {
+    "type": "object",
+    "description": "The figures of SPEC section 6 for the period: rates in percent (0–100) or null, "
+    "durations in seconds.",
+    "additionalProperties": True,
+    "required": ["period"],
+    "properties": {
+        "period": {
+            "type": "object",
+            "properties": {
+                "start": {"type": "string", "format": "date-time"},
+                "end": {"type": "string", "format": "date-time"},
+            },
+        },
+    },
+}

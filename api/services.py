@@ -1,0 +1,176 @@
+"""Writes of the API app: integration clients and their tokens, and idempotency records.
+
+Work orders and calls are never written here: the endpoints call `tickets.services`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from api.models import ApiClient, IdempotencyRecord, Scope, token_hash
+
+TOKEN_PREFIX = "sd_"
+
+
+class ApiClientError(Exception):
+    def __init__(self, message: str, *, field_errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field_errors = field_errors or {}
+
+
+def _new_token() -> str:
+    # 30 random bytes = 240 bits, URL-safe; the prefix lets secret scanners spot a leaked token.
+    return TOKEN_PREFIX + secrets.token_urlsafe(30)
+
+
+def _clean_scopes(scopes: list[str] | tuple[str, ...]) -> list[str]:
+    unknown = sorted(set(scopes) - set(Scope.values))
+    if unknown:
+        message = _("Unknown scope(s): %(scopes)s. Choose from: %(choices)s.") % {
+            "scopes": ", ".join(unknown),
+            "choices": ", ".join(Scope.values),
+        }
+        raise ApiClientError(message, field_errors={"scopes": [message]})
+    # Kept in the declared order, so the admin and the command line show them alike.
+    return [scope for scope in Scope.values if scope in set(scopes)]
+
+
+@transaction.atomic
+def api_client_create(
+    *, name: str, scopes: list[str] | tuple[str, ...], note: str = ""
+) -> tuple[ApiClient, str]:
+    """Register an integration client. Returns the client and its token, the only time the
+    token exists in clear: only its hash is stored."""
+    name = (name or "").strip()
+    if not name:
+        message = _("Give the client a name.")
+        raise ApiClientError(message, field_errors={"name": [message]})
+    if ApiClient.objects.filter(name=name).exists():
+        message = _("A client with this name already exists.")
+        raise ApiClientError(message, field_errors={"name": [message]})
+    token = _new_token()
+    client = ApiClient.objects.create(
+        name=name[:60],
+        scopes=_clean_scopes(scopes),
+        note=note[:200],
+        token_hash=token_hash(token),
+        token_prefix=token[:12],
+    )
+    return client, token
+
+
+@transaction.atomic
+def api_client_rotate_token(*, client: ApiClient) -> str:
+    """Issue a new token; the old one stops working at once. Reactivates a revoked client."""
+    token = _new_token()
+    client.token_hash, client.token_prefix = token_hash(token), token[:12]
+    client.is_active, client.revoked_at = True, None
+    client.save(update_fields=["token_hash", "token_prefix", "is_active", "revoked_at"])
+    return token
+
+
+@transaction.atomic
+def api_client_set_scopes(*, client: ApiClient, scopes: list[str] | tuple[str, ...]) -> ApiClient:
+    client.scopes = _clean_scopes(scopes)
+    client.save(update_fields=["scopes"])
+    return client
+
+
+def api_client_revoke(*, client: ApiClient, now: datetime | None = None) -> bool:
+    """Stop the client's token working. Returns False when it was already revoked."""
+    now = now or timezone.now()
+    changed = ApiClient.objects.filter(pk=client.pk, is_active=True).update(
+        is_active=False, revoked_at=now
+    )
+    client.refresh_from_db(fields=["is_active", "revoked_at"])
+    return bool(changed)
+
+
+# --- Idempotency ----------------------------------------------------------------------------
+
+
+class IdempotencyKeyReused(Exception):
+    """The key was used before with another request (another body or another endpoint)."""
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status_code: int
+    body: str
+
+
+def request_fingerprint(*, method: str, path: str, data: Any) -> str:
+    """SHA-256 over the method, the path and the parsed body in canonical JSON.
+
+    Canonical (sorted keys, no spaces) so a client that re-serializes the same object in
+    another key order is still sending "the same body".
+    """
+    canonical = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    digest = hashlib.sha256()
+    digest.update(f"{method.upper()} {path}\n".encode())
+    digest.update(canonical.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def idempotency_claim(
+    *, client: ApiClient, key: str, fingerprint: str, now: datetime | None = None
+) -> int | StoredAnswer:
+    """Claim the key for this request, or return the answer its first use got.
+
+    Must run inside the transaction that does the work and stores the answer. Returns the
+    new record's id when this request is the first; a StoredAnswer when the key was used
+    before with the same fingerprint; raises IdempotencyKeyReused for another fingerprint.
+
+    `INSERT … ON CONFLICT DO NOTHING` waits, on PostgreSQL, for a concurrent transaction
+    that inserted the same (client, key) and has not committed yet: the repeats queue
+    behind the first request and then find its committed answer. No savepoint is needed,
+    because a conflict is not an error. (SQLite runs one writer at a time anyway.)
+    """
+    now = now or timezone.now()
+    qn = connection.ops.quote_name
+    table = qn(IdempotencyRecord._meta.db_table)
+    columns = ", ".join(
+        qn(c)
+        for c in ("client_id", "key", "fingerprint", "status_code", "response_body", "created_at")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, NULL, '', %s) "
+            f"ON CONFLICT ({qn('client_id')}, {qn('key')}) DO NOTHING RETURNING {qn('id')}",
+            [client.pk, key, fingerprint, connection.ops.adapt_datetimefield_value(now)],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    first = IdempotencyRecord.objects.only("fingerprint", "status_code", "response_body").get(
+        client=client, key=key
+    )
+    if first.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(key)
+    return StoredAnswer(status_code=first.status_code or 200, body=first.response_body)
+
+
+def idempotency_store(*, record_id: int, status_code: int, body: str) -> None:
+    """Keep the answer of a claimed key (same transaction as the work it answers)."""
+    IdempotencyRecord.objects.filter(pk=record_id).update(
+        status_code=status_code, response_body=body
+    )
+
+
+def idempotency_purge(*, older_than: timedelta, now: datetime | None = None) -> int:
+    """Forget keys older than `older_than`; clients retry within minutes, not weeks."""
+    now = now or timezone.now()
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=now - older_than).delete()
+    return deleted
