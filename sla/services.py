@@ -394,6 +394,11 @@ def ticket_set_appointment(
 # --- Vendor-neutral SQL helpers ---------------------------------------------------------------
 
 
+def _dt(value: datetime) -> Any:
+    """A datetime as raw SQL needs it (SQLite stores naive UTC text; PostgreSQL takes it as is)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def _ids_in(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
     """``column IN ids`` with a single parameter, however many ids (PostgreSQL / SQLite)."""
     if connection.vendor == "postgresql":
@@ -471,7 +476,7 @@ def _breaches_record(*, timer_ids: Sequence[int], now: datetime) -> list[int]:
             ON CONFLICT (timer_id) DO NOTHING
             RETURNING id
             """,
-            [now, *params],
+            [_dt(now), *params],
         )
         breach_ids = [row[0] for row in cursor.fetchall()]
     if not breach_ids:
@@ -550,43 +555,67 @@ def _notify_supervisors(
             JOIN {t["supervisors"]} s ON s.handlingunit_id = u{levels_up}.id
             WHERE {where}
             """,
-            [kind, *before_params, *after_params, now, *join_params, *params],
+            [kind, *before_params, *after_params, _dt(now), *join_params, *params],
         )
         return cursor.rowcount
 
 
-def _claim_due(*, now: datetime) -> list[int]:
-    """Claim every running timer whose due time has passed: a conditional UPDATE, so of two
-    scanners running at once each row goes to exactly one (the other's UPDATE waits for the
-    row lock, re-checks ``breached_at IS NULL`` and skips it)."""
+def _claim(
+    *, set_sql: str, set_params: list[Any], where: str, where_params: list[Any], returning: str
+) -> list[tuple[Any, ...]]:
+    """A conditional UPDATE of the timers matching ``where`` (columns of ``t``), returning rows.
+
+    On PostgreSQL the rows are picked with ``SKIP LOCKED``, the timer row for update and its
+    order row for key share: a row another scanner holds is left to it (so two scanners
+    never both claim it, and never wait on each other), and a timer whose order a ticket
+    service is changing right now is left to that service (which records a late breach
+    itself) or to the next pass — the scanner never waits on a lock while holding others,
+    so it cannot deadlock with the services. SQLite has one writer at a time anyway.
+    """
     t = _tables()
+    locks = ""
+    if connection.vendor == "postgresql":
+        locks = "FOR NO KEY UPDATE OF t SKIP LOCKED FOR KEY SHARE OF k SKIP LOCKED"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {t["timer"]}
-            SET breached_at = due_at, escalation_level = 1
-            WHERE stopped_at IS NULL AND breached_at IS NULL AND paused_at IS NULL AND due_at < %s
-            RETURNING id
+            UPDATE {t["timer"]} SET {set_sql}
+            WHERE id IN (
+                SELECT t.id FROM {t["timer"]} t JOIN {t["ticket"]} k ON k.id = t.ticket_id
+                WHERE {where}
+                {locks}
+            )
+            RETURNING {returning}
             """,
-            [now],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _claim_at_risk(*, now: datetime) -> list[tuple[int, int, str, int | None, int | None]]:
-    t = _tables()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {t["timer"]}
-            SET at_risk_notified_at = %s
-            WHERE stopped_at IS NULL AND at_risk_notified_at IS NULL AND breached_at IS NULL
-              AND paused_at IS NULL AND at_risk_at <= %s
-            RETURNING id, ticket_id, name, owner_id, handling_unit_id
-            """,
-            [now, now],
+            [*set_params, *where_params],
         )
         return [tuple(row) for row in cursor.fetchall()]
+
+
+def _claim_due(*, now: datetime) -> list[int]:
+    """Claim every running timer whose due time has passed (the moment of the breach is its
+    due time, however late this pass runs)."""
+    rows = _claim(
+        set_sql="breached_at = due_at, escalation_level = 1",
+        set_params=[],
+        where="t.stopped_at IS NULL AND t.breached_at IS NULL AND t.paused_at IS NULL AND t.due_at < %s",
+        where_params=[_dt(now)],
+        returning="id",
+    )
+    return [row[0] for row in rows]
+
+
+def _claim_at_risk(*, now: datetime) -> list[tuple[Any, ...]]:
+    return _claim(
+        set_sql="at_risk_notified_at = %s",
+        set_params=[_dt(now)],
+        where=(
+            "t.stopped_at IS NULL AND t.at_risk_notified_at IS NULL AND t.breached_at IS NULL"
+            " AND t.paused_at IS NULL AND t.at_risk_at <= %s"
+        ),
+        where_params=[_dt(now)],
+        returning="id, ticket_id, name, owner_id, handling_unit_id",
+    )
 
 
 def _notify_at_risk(
@@ -647,33 +676,36 @@ def _escalate(*, now: datetime) -> int:
     )
     if not steps:
         return 0
-    t = _tables()
     escalated = 0
     for level in sorted({step.level for step in steps}):
         at_level = [s for s in steps if s.level == level]
         specific = {s.name: s for s in at_level if s.name}
         generic = next((s for s in at_level if not s.name), None)
         clauses: list[tuple[str, list[Any], EscalationStep]] = [
-            ("name = %s", [name], step) for name, step in specific.items()
+            ("t.name = %s", [name], step) for name, step in specific.items()
         ]
         if generic is not None:
             if specific:
                 placeholders = ", ".join("%s" for _n in specific)
-                clauses.append((f"name NOT IN ({placeholders})", list(specific), generic))
+                clauses.append((f"t.name NOT IN ({placeholders})", list(specific), generic))
             else:
                 clauses.append(("1 = 1", [], generic))
         for clause, clause_params, step in clauses:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"""
-                    UPDATE {t["timer"]} SET escalation_level = %s
-                    WHERE stopped_at IS NULL AND breached_at IS NOT NULL AND escalation_level = %s
-                      AND breached_at <= %s AND {clause}
-                    RETURNING id
-                    """,
-                    [level, level - 1, now - timedelta(minutes=step.after_minutes), *clause_params],
-                )
-                timer_ids = [row[0] for row in cursor.fetchall()]
+            rows = _claim(
+                set_sql="escalation_level = %s",
+                set_params=[level],
+                where=(
+                    "t.stopped_at IS NULL AND t.breached_at IS NOT NULL AND t.escalation_level = %s"
+                    f" AND t.breached_at <= %s AND {clause}"
+                ),
+                where_params=[
+                    level - 1,
+                    _dt(now - timedelta(minutes=step.after_minutes)),
+                    *clause_params,
+                ],
+                returning="id",
+            )
+            timer_ids = [row[0] for row in rows]
             if not timer_ids:
                 continue
             breach_ids = list(
