@@ -117,21 +117,21 @@ def ensure_data(spec: Spec = Spec()) -> Spec:
 
     insert_select(HandlingUnit, {
         "code": "'bench-crew-' || g", "name": "'抢修班组' || g", "kind": "'crew'", "categories": "'[\"repair\"]'::jsonb",
-    }, f"FROM generate_series(1, {spec.areas}) g")
+    }, f"FROM generate_series(1::bigint, {spec.areas}) g")
     insert_select(HandlingUnit, {
         "code": "'bench-dept-' || g", "name": "'职能部门' || g", "kind": "'department'",
         "categories": "'[\"inquiry\",\"application\",\"complaint\",\"report\"]'::jsonb",
-    }, "FROM generate_series(1, 5) g")
+    }, "FROM generate_series(1::bigint, 5) g")
     insert_select(ServiceArea, {
         "code": "'bench-area-' || g", "name": "'供电区' || g",
         "area_type": "(ARRAY['urban','rural','remote'])[1 + g % 3]",
         "crew_id": "(SELECT id FROM customers_handlingunit WHERE code = 'bench-crew-' || g)",
         "households": "20000",
-    }, f"FROM generate_series(1, {spec.areas}) g")
+    }, f"FROM generate_series(1::bigint, {spec.areas}) g")
     insert_select(User, {
         "username": "'bench-agent-' || g", "password": "'!'", "is_superuser": "FALSE", "first_name": "'坐席' || g",
         "last_name": "''", "email": "''", "is_staff": "FALSE", "is_active": "TRUE", "date_joined": "now()",
-    }, f"FROM generate_series(1, {spec.agents}) g")
+    }, f"FROM generate_series(1::bigint, {spec.agents}) g")
     agent_group = Group.objects.get(name="agent").pk
     with connection.cursor() as cursor:
         cursor.execute(
@@ -164,11 +164,11 @@ def ensure_data(spec: Spec = Spec()) -> Spec:
                   "'general_industrial','large_industrial','agricultural','wholesale'])[1 + g % 10]",
         "is_important": "(g % 997 = 0)",
         "created_at": "now()",
-    }, f"FROM generate_series(1, {spec.customers}) g")
+    }, f"FROM generate_series(1::bigint, {spec.customers}) g")
     t = _step(f"{spec.customers:,} customers", t)
     insert_select(CustomerPhone, {
         "customer_id": "g", "number": "'139' || lpad(g::text, 8, '0')", "is_primary": "TRUE",
-    }, f"FROM generate_series(1, {spec.customers}) g")
+    }, f"FROM generate_series(1::bigint, {spec.customers}) g")
     t = _step(f"{spec.customers:,} customer phones", t)
 
     # Orders: ids 1..open are open (taken in the last two days), the rest closed over the year.
@@ -208,7 +208,7 @@ def ensure_data(spec: Spec = Spec()) -> Spec:
                          f"THEN (ARRAY['very_satisfied','satisfied','satisfied','neutral','dissatisfied'])[1 + g % 5] "
                          f"ELSE '' END"),
         "visited_at": f"CASE WHEN {status} IN ('visited','archived') THEN {created} + interval '1 day' END",
-    }, f"FROM generate_series(1, {spec.tickets}) g")
+    }, f"FROM generate_series(1::bigint, {spec.tickets}) g")
     with connection.cursor() as cursor:
         cursor.execute("SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), %s)", [spec.tickets])
         cursor.execute("SELECT setval(pg_get_serial_sequence('customers_customer', 'id'), %s)", [spec.customers])
@@ -225,7 +225,7 @@ def ensure_data(spec: Spec = Spec()) -> Spec:
                       f"+ ((30 + g % 400) * interval '1 second')"),
         "disposition": "(ARRAY['order','order','hastening','outage_info','wrong_number','other'])[1 + g % 6]",
         "created_at": f"now() - ((g % ({spec.days} * 86400)) * interval '1 second')",
-    }, f"FROM generate_series(1, {spec.calls}) g")
+    }, f"FROM generate_series(1::bigint, {spec.calls}) g")
     t = _step(f"{spec.calls:,} calls", t)
 
     if "sla" in {a.label for a in apps.get_app_configs()}:
