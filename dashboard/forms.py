@@ -54,6 +54,12 @@ class ReportFilterForm(forms.Form):
         self.fields["unit"].choices = _blank(everything) + _units()
         self.fields["agent"].choices = _blank(everything) + _agents()
 
+    @staticmethod
+    def default_period() -> dict[str, date]:
+        """The last 30 Beijing days, today included."""
+        today = timezone.localdate(timezone=BEIJING)
+        return {"start": today - timedelta(days=DEFAULT_DAYS - 1), "end": today}
+
     def clean(self):
         cleaned = super().clean()
         today = timezone.localdate(timezone=BEIJING)

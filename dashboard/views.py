@@ -184,9 +184,18 @@ def _area_labels():
     return [label for _code, label in AreaType.choices]
 
 
+def _report_form(request) -> ReportFilterForm:
+    """The filter form bound to the query, with the default period written in so it shows."""
+    data = request.GET.copy()
+    for name, value in ReportFilterForm.default_period().items():
+        if not data.get(name):
+            data[name] = value.isoformat()
+    return ReportFilterForm(data)
+
+
 @supervisor_required
 def report(request):
-    form = ReportFilterForm(request.GET or {})
+    form = _report_form(request)
     if not form.is_valid():
         return render(request, "dashboard/report.html", {"form": form}, status=400)
     start, end = form.period()
@@ -210,7 +219,7 @@ def report(request):
 @supervisor_required
 def drill(request, figure: str):
     """The orders or calls behind one figure of the report, with the report's filters."""
-    form = ReportFilterForm(request.GET or {})
+    form = _report_form(request)
     if not form.is_valid():
         return render(request, "dashboard/report.html", {"form": form}, status=400)
     start, end = form.period()
