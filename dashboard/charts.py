@@ -48,8 +48,10 @@ def _axis(top_value: float, *, suffix: str = "") -> list[str]:
         value = top_value * step / 4
         y = TOP + plot_h - plot_h * step / 4
         label = f"{value:.0f}{suffix}" if top_value >= 4 else f"{value:.1f}{suffix}"
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"></line>'
-                     f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{label}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"></line>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{label}</text>'
+        )
     return parts
 
 
@@ -63,8 +65,9 @@ def _nice_top(value: float) -> float:
     return ((int(value) // magnitude) + 1) * magnitude
 
 
-def stacked_bars(title: str, labels: Sequence[str], series: Sequence[Series], *,
-                 label_every: int = 1) -> SafeString:
+def stacked_bars(
+    title: str, labels: Sequence[str], series: Sequence[Series], *, label_every: int = 1
+) -> SafeString:
     """Bars per label, stacked by series (e.g. orders per hour, by category)."""
     totals = [sum((s.values[i] or 0) for s in series) for i in range(len(labels))]
     top = _nice_top(max(totals, default=0))
@@ -85,13 +88,20 @@ def stacked_bars(title: str, labels: Sequence[str], series: Sequence[Series], *,
                 f"<title>{escape(label)} {escape(s.label)}: {value:g}</title></rect>"
             )
         if i % label_every == 0:
-            body.append(f'<text x="{LEFT + i * slot + slot / 2:.1f}" y="{TOP + plot_h + 14}" class="tick" '
-                        f'text-anchor="middle">{escape(label)}</text>')
+            body.append(
+                f'<text x="{LEFT + i * slot + slot / 2:.1f}" y="{TOP + plot_h + 14}" class="tick" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
     return _frame(title, body, [s.label for s in series] if len(series) > 1 else (), kind="bars")
 
 
-def percent_bars(title: str, labels: Sequence[str], values: Sequence[float | None], *,
-                 target: float | None = None) -> SafeString:
+def percent_bars(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    target: float | None = None,
+) -> SafeString:
     """One bar per label on a 0-100 % scale, with an optional target line."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(labels))
@@ -107,17 +117,27 @@ def percent_bars(title: str, labels: Sequence[str], values: Sequence[float | Non
                 f'text-anchor="middle">{value:g}%</text>'
             )
         else:
-            body.append(f'<text x="{x + slot / 2:.1f}" y="{TOP + plot_h - 4}" class="tick" '
-                        f'text-anchor="middle">—</text>')
-        body.append(f'<text x="{x + slot / 2:.1f}" y="{TOP + plot_h + 14}" class="tick" '
-                    f'text-anchor="middle">{escape(label)}</text>')
+            body.append(
+                f'<text x="{x + slot / 2:.1f}" y="{TOP + plot_h - 4}" class="tick" '
+                f'text-anchor="middle">—</text>'
+            )
+        body.append(
+            f'<text x="{x + slot / 2:.1f}" y="{TOP + plot_h + 14}" class="tick" '
+            f'text-anchor="middle">{escape(label)}</text>'
+        )
     if target is not None:
         body.append(_target_line(target))
     return _frame(title, body, kind="percent")
 
 
-def percent_line(title: str, labels: Sequence[str], values: Sequence[float | None], *,
-                 target: float | None = None, label_every: int = 1) -> SafeString:
+def percent_line(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    target: float | None = None,
+    label_every: int = 1,
+) -> SafeString:
     """A line of percentages over time; gaps where there is no value."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(labels))
@@ -133,16 +153,23 @@ def percent_line(title: str, labels: Sequence[str], values: Sequence[float | Non
         else:
             y = TOP + plot_h - plot_h * value / 100
             segment.append(f"{x:.1f},{y:.1f}")
-            body.append(f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{PALETTE[1]}">'
-                        f"<title>{escape(label)}: {value:g}%</title></circle>")
+            body.append(
+                f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{PALETTE[1]}">'
+                f"<title>{escape(label)}: {value:g}%</title></circle>"
+            )
         if i % label_every == 0:
-            body.append(f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" class="tick" '
-                        f'text-anchor="middle">{escape(label)}</text>')
+            body.append(
+                f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" class="tick" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
     if segment:
         segments.append(segment)
     for points in segments:
-        body.insert(0, f'<polyline class="line" fill="none" stroke="{PALETTE[1]}" stroke-width="2" '
-                       f'points="{" ".join(points)}"></polyline>')
+        body.insert(
+            0,
+            f'<polyline class="line" fill="none" stroke="{PALETTE[1]}" stroke-width="2" '
+            f'points="{" ".join(points)}"></polyline>',
+        )
     if target is not None:
         body.append(_target_line(target))
     return _frame(title, body, kind="line")
@@ -151,6 +178,8 @@ def percent_line(title: str, labels: Sequence[str], values: Sequence[float | Non
 def _target_line(target: float) -> str:
     plot_h = HEIGHT - TOP - BOTTOM
     y = TOP + plot_h - plot_h * target / 100
-    return (f'<line class="target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="{PALETTE[3]}" stroke-dasharray="6 4"></line>'
-            f'<text x="{WIDTH - RIGHT}" y="{y - 4:.1f}" class="tick" text-anchor="end">{target:g}%</text>')
+    return (
+        f'<line class="target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+        f'stroke="{PALETTE[3]}" stroke-dasharray="6 4"></line>'
+        f'<text x="{WIDTH - RIGHT}" y="{y - 4:.1f}" class="tick" text-anchor="end">{target:g}%</text>'
+    )

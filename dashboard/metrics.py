@@ -145,8 +145,16 @@ class Scope:
     filters: tuple[tuple[str, str], ...] = ()
 
 
-def scope_build(*, start: datetime, end: datetime, category: str = "", subtype: str = "",
-                area_type: str = "", unit: str = "", agent: str = "") -> Scope:
+def scope_build(
+    *,
+    start: datetime,
+    end: datetime,
+    category: str = "",
+    subtype: str = "",
+    area_type: str = "",
+    unit: str = "",
+    agent: str = "",
+) -> Scope:
     """Resolve the filter codes (sub-type code, unit code, agent username) to ids."""
     if timezone.is_naive(start) or timezone.is_naive(end):
         raise ValueError("start and end must be timezone-aware")
@@ -161,16 +169,32 @@ def scope_build(*, start: datetime, end: datetime, category: str = "", subtype: 
         unit_id = HandlingUnit.objects.filter(code=unit).values_list("pk", flat=True).first()
         empty = empty or unit_id is None
     if agent:
-        agent_id = get_user_model().objects.filter(username=agent).values_list("pk", flat=True).first()
+        agent_id = (
+            get_user_model().objects.filter(username=agent).values_list("pk", flat=True).first()
+        )
         empty = empty or agent_id is None
     filters = tuple(
         (name, value)
-        for name, value in (("category", category), ("subtype", subtype), ("area_type", area_type),
-                            ("unit", unit), ("agent", agent))
+        for name, value in (
+            ("category", category),
+            ("subtype", subtype),
+            ("area_type", area_type),
+            ("unit", unit),
+            ("agent", agent),
+        )
         if value
     )
-    return Scope(start=start, end=end, category=category, subtype_id=subtype_id, area_type=area_type,
-                 unit_id=unit_id, agent_id=agent_id, empty=empty, filters=filters)
+    return Scope(
+        start=start,
+        end=end,
+        category=category,
+        subtype_id=subtype_id,
+        area_type=area_type,
+        unit_id=unit_id,
+        agent_id=agent_id,
+        empty=empty,
+        filters=filters,
+    )
 
 
 # --- Row sets (shared by the figures and their drill-downs) -------------------------------
@@ -230,13 +254,18 @@ def timer_rows(scope: Scope) -> QuerySet:
 
 def call_conditions(t: Thresholds) -> dict[str, Q]:
     answered = Q(answer_at__isnull=False)
-    short = Q(answer_at__isnull=True, hangup_at__isnull=False,
-              hangup_at__lte=F("ring_at") + timedelta(seconds=t.short_abandon_seconds))
+    short = Q(
+        answer_at__isnull=True,
+        hangup_at__isnull=False,
+        hangup_at__lte=F("ring_at") + timedelta(seconds=t.short_abandon_seconds),
+    )
     return {
         "offered": Q(),
         "answered": answered,
-        "within_threshold": answered & Q(answer_at__lte=F("ring_at") + timedelta(seconds=t.service_level_seconds)),
-        "beyond_threshold": answered & Q(answer_at__gt=F("ring_at") + timedelta(seconds=t.service_level_seconds)),
+        "within_threshold": answered
+        & Q(answer_at__lte=F("ring_at") + timedelta(seconds=t.service_level_seconds)),
+        "beyond_threshold": answered
+        & Q(answer_at__gt=F("ring_at") + timedelta(seconds=t.service_level_seconds)),
         "abandoned": Q(answer_at__isnull=True, hangup_at__isnull=False) & ~short,
         "short_abandoned": short,
         "waiting": Q(answer_at__isnull=True, hangup_at__isnull=True),
@@ -246,7 +275,9 @@ def call_conditions(t: Thresholds) -> dict[str, Q]:
 def dispatch_rows(scope: Scope) -> QuerySet[Ticket]:
     """Dispatched orders of the period (no child orders), annotated with `dispatch_time`."""
     first_dispatch = (
-        TicketEvent.objects.filter(ticket=OuterRef("pk"), action="dispatch").order_by("at", "id").values("at")[:1]
+        TicketEvent.objects.filter(ticket=OuterRef("pk"), action="dispatch")
+        .order_by("at", "id")
+        .values("at")[:1]
     )
     # A dissatisfied return visit resets dispatched_at to the reopening; the first dispatch
     # is then read from the timeline (only for those few orders: CASE evaluates it lazily).
@@ -265,8 +296,9 @@ def dispatch_rows(scope: Scope) -> QuerySet[Ticket]:
         .annotate(
             dispatch_time=Case(
                 When(first_dispatch_at__lt=F("dispatch_clock_start"), then=Value(ZERO)),
-                default=ExpressionWrapper(F("first_dispatch_at") - F("dispatch_clock_start"),
-                                          output_field=DurationField()),
+                default=ExpressionWrapper(
+                    F("first_dispatch_at") - F("dispatch_clock_start"), output_field=DurationField()
+                ),
                 output_field=DurationField(),
             )
         )
@@ -278,9 +310,15 @@ def timer_conditions(now: datetime) -> dict[str, Q]:
     for index, (name, field) in enumerate(COMPLIANCE_TIMERS.items()):
         clause = Q(name=name, **{f"ticket__{field}__isnull": False})
         done_by_event = clause if index == 0 else done_by_event | clause
-    on_time = Q(breached_at__isnull=True, stopped_at__isnull=False, stopped_at__lte=F("due_at")) & done_by_event
-    late = (Q(breached_at__isnull=False) | Q(stopped_at__gt=F("due_at"))
-            | Q(stopped_at__isnull=True, due_at__lte=now))
+    on_time = (
+        Q(breached_at__isnull=True, stopped_at__isnull=False, stopped_at__lte=F("due_at"))
+        & done_by_event
+    )
+    late = (
+        Q(breached_at__isnull=False)
+        | Q(stopped_at__gt=F("due_at"))
+        | Q(stopped_at__isnull=True, due_at__lte=now)
+    )
     return {"on_time": on_time, "late": late}
 
 
@@ -319,8 +357,9 @@ def nearest_rank(values: list[float], fraction: float) -> float | None:
 
 def _dispatch_p95(rows: QuerySet[Ticket]) -> timedelta | None:
     if connection.vendor == "postgresql":
-        return rows.aggregate(p95=_PercentileDisc("dispatch_time", fraction=0.95,
-                                                  output_field=DurationField()))["p95"]
+        return rows.aggregate(
+            p95=_PercentileDisc("dispatch_time", fraction=0.95, output_field=DurationField())
+        )["p95"]
     # The embedded SQLite default has no percentile function; its data sets are small.
     values = [d.total_seconds() for d in rows.values_list("dispatch_time", flat=True)]
     found = nearest_rank(values, 0.95)
@@ -364,11 +403,15 @@ def _call_figures(scope: Scope, t: Thresholds) -> tuple[dict[str, Any], list[dic
         "service_level": _percent(totals["within_threshold"], base),
         "abandonment_rate": _percent(totals["abandoned"], base),
         "average_speed_of_answer_seconds": (
-            round(wait_total.total_seconds() / totals["answered"], 1) if totals["answered"] else None
+            round(wait_total.total_seconds() / totals["answered"], 1)
+            if totals["answered"]
+            else None
         ),
     }
-    return figures, [{"hour": h, **by_hour.get(h, {"calls": 0, "answered": 0, "service_level": None})}
-                     for h in range(24)]
+    return figures, [
+        {"hour": h, **by_hour.get(h, {"calls": 0, "answered": 0, "service_level": None})}
+        for h in range(24)
+    ]
 
 
 def first_contact_sql(scope: Scope, t: Thresholds, *, select: str) -> tuple[str, list[Any]]:
@@ -386,7 +429,9 @@ def first_contact_sql(scope: Scope, t: Thresholds, *, select: str) -> tuple[str,
     else:
         repeated = "s.next_ring IS NOT NULL AND julianday(s.next_ring) <= julianday(s.ring_at) + %s"
         repeat_params = [window.total_seconds() / 86400.0]
-    agent_clause, agent_params = ("AND s.agent_id = %s", [scope.agent_id]) if scope.agent_id else ("", [])
+    agent_clause, agent_params = (
+        ("AND s.agent_id = %s", [scope.agent_id]) if scope.agent_id else ("", [])
+    )
     sql = f"""
         SELECT {select.format(repeated=repeated)}
         FROM (
@@ -398,7 +443,14 @@ def first_contact_sql(scope: Scope, t: Thresholds, *, select: str) -> tuple[str,
         WHERE s.ring_at >= %s AND s.ring_at < %s AND s.answer_at IS NOT NULL {agent_clause}
     """
     select_params = repeat_params if "{repeated}" in select else []
-    params = [*select_params, scope.start, scope.end + window, scope.start, scope.end, *agent_params]
+    params = [
+        *select_params,
+        scope.start,
+        scope.end + window,
+        scope.start,
+        scope.end,
+        *agent_params,
+    ]
     return sql, params
 
 
@@ -412,7 +464,12 @@ def _first_contact(scope: Scope, t: Thresholds) -> dict[str, Any]:
         cursor.execute(sql, params)
         base, repeated = cursor.fetchone()
     base, repeated = int(base or 0), int(repeated or 0)
-    return {"base": base, "repeated": repeated, "resolved": base - repeated, "rate": _percent(base - repeated, base)}
+    return {
+        "base": base,
+        "repeated": repeated,
+        "resolved": base - repeated,
+        "rate": _percent(base - repeated, base),
+    }
 
 
 def _volumes(scope: Scope) -> dict[str, Any]:
@@ -437,22 +494,40 @@ def _volumes(scope: Scope) -> dict[str, Any]:
     subtypes = (
         ticket_rows(scope)
         .filter(subtype__isnull=False)
-        .values("subtype__code", "subtype__name", "subtype__category", "subtype__counted_separately")
+        .values(
+            "subtype__code", "subtype__name", "subtype__category", "subtype__counted_separately"
+        )
         .annotate(n=Count("pk"))
         .order_by("-n", "subtype__code")
     )
     return {
         "orders": total,
-        "by_hour": [{"hour": h, "orders": by_hour.get(h, 0),
-                     "by_category": {c: by_hour_category[h].get(c, 0) for c in Category.values}}
-                    for h in range(24)],
-        "by_category": [{"category": c, "label": str(label), "count": by_category.get(c, 0)}
-                        for c, label in Category.choices],
-        "by_area_type": [{"area_type": a, "label": str(label), "count": by_area.get(a, 0)}
-                         for a, label in AreaType.choices],
-        "by_subtype": [{"subtype": r["subtype__code"], "label": r["subtype__name"],
-                        "category": r["subtype__category"], "counted_separately": r["subtype__counted_separately"],
-                        "count": r["n"]} for r in subtypes],
+        "by_hour": [
+            {
+                "hour": h,
+                "orders": by_hour.get(h, 0),
+                "by_category": {c: by_hour_category[h].get(c, 0) for c in Category.values},
+            }
+            for h in range(24)
+        ],
+        "by_category": [
+            {"category": c, "label": str(label), "count": by_category.get(c, 0)}
+            for c, label in Category.choices
+        ],
+        "by_area_type": [
+            {"area_type": a, "label": str(label), "count": by_area.get(a, 0)}
+            for a, label in AreaType.choices
+        ],
+        "by_subtype": [
+            {
+                "subtype": r["subtype__code"],
+                "label": r["subtype__name"],
+                "category": r["subtype__category"],
+                "counted_separately": r["subtype__counted_separately"],
+                "count": r["n"],
+            }
+            for r in subtypes
+        ],
     }
 
 
@@ -466,7 +541,9 @@ def _dispatch(scope: Scope, t: Thresholds) -> dict[str, Any]:
     }
     if connection.vendor == "postgresql":
         # In the same pass as the average: the percentile is an ordered-set aggregate.
-        aggregates["p95"] = _PercentileDisc("dispatch_time", fraction=0.95, output_field=DurationField())
+        aggregates["p95"] = _PercentileDisc(
+            "dispatch_time", fraction=0.95, output_field=DurationField()
+        )
     agg = rows.aggregate(**aggregates)
     p95 = agg.get("p95") if "p95" in agg else (_dispatch_p95(rows) if agg["count"] else None)
     average = agg["average"]
@@ -487,8 +564,14 @@ def _compliance(scope: Scope, now: datetime) -> dict[str, Any]:
     areas = list(AreaType.values)
     result: dict[str, Any] = {
         "available": timer_model() is not None,
-        "arrival": {"by_area_type": {a: dict(empty_cell) for a in areas}, "total": dict(empty_cell)},
-        "restoration": {"by_area_type": {a: dict(empty_cell) for a in areas}, "total": dict(empty_cell)},
+        "arrival": {
+            "by_area_type": {a: dict(empty_cell) for a in areas},
+            "total": dict(empty_cell),
+        },
+        "restoration": {
+            "by_area_type": {a: dict(empty_cell) for a in areas},
+            "total": dict(empty_cell),
+        },
         "reply": {c: dict(empty_cell) for c in (Category.COMPLAINT, Category.REPORT)},
         "callback": dict(empty_cell),
     }
@@ -498,7 +581,9 @@ def _compliance(scope: Scope, now: datetime) -> dict[str, Any]:
     rows = (
         timer_rows(scope)
         .values("name", "ticket__area_type", "ticket__category")
-        .annotate(on_time=Count("pk", filter=cond["on_time"]), late=Count("pk", filter=cond["late"]))
+        .annotate(
+            on_time=Count("pk", filter=cond["on_time"]), late=Count("pk", filter=cond["late"])
+        )
         .order_by()
     )
 
@@ -547,9 +632,14 @@ def _satisfaction(scope: Scope, t: Thresholds) -> dict[str, Any]:
         "rate": rate,
         "target_percent": t.satisfaction_target_percent,
         "meets_target": (rate >= t.satisfaction_target_percent) if rate is not None else None,
-        "by_level": [{"level": s, "label": str(label), "count": levels[s]} for s, label in Satisfaction.choices],
-        "trend": [{"date": d.isoformat(), **v, "rate": _percent(v["satisfied"], v["visited"])}
-                  for d, v in sorted(trend.items())],
+        "by_level": [
+            {"level": s, "label": str(label), "count": levels[s]}
+            for s, label in Satisfaction.choices
+        ],
+        "trend": [
+            {"date": d.isoformat(), **v, "rate": _percent(v["satisfied"], v["visited"])}
+            for d, v in sorted(trend.items())
+        ],
     }
 
 
@@ -575,20 +665,28 @@ def repeat_rows(scope: Scope, field: str, minimum: int) -> QuerySet:
 
 
 def _repairs(scope: Scope, t: Thresholds, repair_orders: int) -> dict[str, Any]:
-    agg = ticket_rows(scope).filter(category=Category.REPAIR).aggregate(
-        own_faults=Count("pk", filter=fault_condition()),
-        outages=Count("outage_id", distinct=True),
+    agg = (
+        ticket_rows(scope)
+        .filter(category=Category.REPAIR)
+        .aggregate(
+            own_faults=Count("pk", filter=fault_condition()),
+            outages=Count("outage_id", distinct=True),
+        )
     )
     faults = agg["own_faults"] + agg["outages"]
     households = households_in_scope(scope)
     return {
         "orders": repair_orders,
         "households": households,
-        "per_10000_households": round(repair_orders * 10000 / households, 2) if households else None,
+        "per_10000_households": round(repair_orders * 10000 / households, 2)
+        if households
+        else None,
         "faults": faults,
         "orders_per_fault": round(repair_orders / faults, 2) if faults else None,
-        "repeat_by_feeder": [{"feeder": r["feeder"], "faults": r["faults"]}
-                             for r in repeat_rows(scope, "feeder", t.repeat_repair_minimum)[:20]],
+        "repeat_by_feeder": [
+            {"feeder": r["feeder"], "faults": r["faults"]}
+            for r in repeat_rows(scope, "feeder", t.repeat_repair_minimum)[:20]
+        ],
         "repeat_by_transformer_area": [
             {"transformer_area": r["transformer_area"], "faults": r["faults"]}
             for r in repeat_rows(scope, "transformer_area", t.repeat_repair_minimum)[:20]
@@ -596,9 +694,18 @@ def _repairs(scope: Scope, t: Thresholds, repair_orders: int) -> dict[str, Any]:
     }
 
 
-def period_metrics(*, start: datetime, end: datetime, category: str = "", subtype: str = "",
-                   area_type: str = "", unit: str = "", agent: str = "",
-                   thresholds: Thresholds | None = None, now: datetime | None = None) -> dict[str, Any]:
+def period_metrics(
+    *,
+    start: datetime,
+    end: datetime,
+    category: str = "",
+    subtype: str = "",
+    area_type: str = "",
+    unit: str = "",
+    agent: str = "",
+    thresholds: Thresholds | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """Every SPEC section 6 period figure for [start, end), as a JSON-serializable dict.
 
     `start`/`end` are timezone-aware instants (the report page passes Beijing midnights).
@@ -610,8 +717,17 @@ def period_metrics(*, start: datetime, end: datetime, category: str = "", subtyp
     """
     with transaction.atomic():
         _tune_for_reports()
-        return _period_metrics(start=start, end=end, category=category, subtype=subtype,
-                               area_type=area_type, unit=unit, agent=agent, thresholds=thresholds, now=now)
+        return _period_metrics(
+            start=start,
+            end=end,
+            category=category,
+            subtype=subtype,
+            area_type=area_type,
+            unit=unit,
+            agent=agent,
+            thresholds=thresholds,
+            now=now,
+        )
 
 
 def _tune_for_reports() -> None:
@@ -627,20 +743,38 @@ def _tune_for_reports() -> None:
         cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
-def _period_metrics(*, start: datetime, end: datetime, category: str, subtype: str, area_type: str,
-                    unit: str, agent: str, thresholds: Thresholds | None,
-                    now: datetime | None) -> dict[str, Any]:
+def _period_metrics(
+    *,
+    start: datetime,
+    end: datetime,
+    category: str,
+    subtype: str,
+    area_type: str,
+    unit: str,
+    agent: str,
+    thresholds: Thresholds | None,
+    now: datetime | None,
+) -> dict[str, Any]:
     t = thresholds or thresholds_current()
     now = now or timezone.now()
-    scope = scope_build(start=start, end=end, category=category, subtype=subtype, area_type=area_type,
-                        unit=unit, agent=agent)
+    scope = scope_build(
+        start=start,
+        end=end,
+        category=category,
+        subtype=subtype,
+        area_type=area_type,
+        unit=unit,
+        agent=agent,
+    )
     calls, calls_by_hour = _call_figures(scope, t)
     calls["first_contact"] = _first_contact(scope, t)
     volumes = _volumes(scope)
     for hour_row, call_row in zip(volumes["by_hour"], calls_by_hour, strict=True):
         hour_row.update(calls=call_row["calls"], service_level=call_row["service_level"])
     volumes["calls"] = calls["offered"]
-    repair_orders = next(c["count"] for c in volumes["by_category"] if c["category"] == Category.REPAIR)
+    repair_orders = next(
+        c["count"] for c in volumes["by_category"] if c["category"] == Category.REPAIR
+    )
     compliance = _compliance(scope, now)
     return {
         "period": {"start": start.isoformat(), "end": end.isoformat()},
@@ -666,5 +800,3 @@ def _json_ready(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _json_ready(v) for k, v in value.items()}
     return value
-
-

@@ -46,28 +46,46 @@ class Tally:
 def _tallies(rows: list[dict[str, Any]], key: str, label: str) -> list[Tally]:
     grouped: dict[Any, dict[str, Any]] = {}
     for row in rows:
-        cell = grouped.setdefault(row[key], {"label": row[label] or "—", "at_risk": 0, "breached": 0})
+        cell = grouped.setdefault(
+            row[key], {"label": row[label] or "—", "at_risk": 0, "breached": 0}
+        )
         cell["at_risk"] += row["at_risk"]
         cell["breached"] += row["breached"]
     return sorted(
-        (Tally(key=str(k or ""), label=str(v["label"]), at_risk=v["at_risk"], breached=v["breached"])
-         for k, v in grouped.items()),
+        (
+            Tally(
+                key=str(k or ""),
+                label=str(v["label"]),
+                at_risk=v["at_risk"],
+                breached=v["breached"],
+            )
+            for k, v in grouped.items()
+        ),
         key=lambda t: (-t.breached, -t.at_risk, t.label),
     )
 
 
 def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
     """Everything the wall screen shows at `now`, in a fixed, small number of queries."""
-    waiting = Call.objects.filter(ring_at__isnull=False, answer_at__isnull=True, hangup_at__isnull=True).aggregate(
-        count=Count("pk"), oldest=Min("ring_at")
-    )
+    waiting = Call.objects.filter(
+        ring_at__isnull=False, answer_at__isnull=True, hangup_at__isnull=True
+    ).aggregate(count=Count("pk"), oldest=Min("ring_at"))
     longest = (now - waiting["oldest"]).total_seconds() if waiting["oldest"] else None
 
     running = Timer.objects.filter(stopped_at__isnull=True, at_risk_at__lte=now)
     rows = list(
-        running.values("name", "area_type", "handling_unit_id", "handling_unit__name", "owner_id",
-                       "owner__first_name")
-        .annotate(at_risk=Count("pk", filter=Q(due_at__gt=now)), breached=Count("pk", filter=Q(due_at__lte=now)))
+        running.values(
+            "name",
+            "area_type",
+            "handling_unit_id",
+            "handling_unit__name",
+            "owner_id",
+            "owner__first_name",
+        )
+        .annotate(
+            at_risk=Count("pk", filter=Q(due_at__gt=now)),
+            breached=Count("pk", filter=Q(due_at__lte=now)),
+        )
         .order_by()
     )
     names = dict(TimerName.choices)
@@ -78,8 +96,9 @@ def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
         row["name_label"] = names.get(row["name"], row["name"])
         row["area_label"] = areas.get(row["area_type"], row["area_type"])
     attention = list(
-        running.select_related("ticket", "handling_unit", "owner")
-        .order_by(F("ticket__supervised").desc(), F("ticket__call_count").desc(), "due_at")[:LIST_LIMIT]
+        running.select_related("ticket", "handling_unit", "owner").order_by(
+            F("ticket__supervised").desc(), F("ticket__call_count").desc(), "due_at"
+        )[:LIST_LIMIT]
     )
     supervised = list(
         Ticket.objects.filter(status__in=OPEN_STATUSES)
@@ -95,8 +114,11 @@ def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
     outages = list(
         Outage.objects.filter(starts_at__lte=now)
         .filter(Q(restored_at__isnull=True) | Q(restored_at__gt=now))
-        .annotate(linked_calls=Count("tickets__call", distinct=True), linked_orders=Count("tickets"),
-                  last_linked=Max("tickets__created_at"))
+        .annotate(
+            linked_calls=Count("tickets__call", distinct=True),
+            linked_orders=Count("tickets"),
+            last_linked=Max("tickets__created_at"),
+        )
         .order_by("-linked_calls", "starts_at")[:LIST_LIMIT]
     )
     return {
@@ -119,10 +141,20 @@ def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
 # --- Breach list ---------------------------------------------------------------------------
 
 
-def breach_list(*, name: str = "", unit: str = "", area_type: str = "", agent: str = "", state: str = "",
-                start: date | None = None, end: date | None = None) -> QuerySet[Breach]:
+def breach_list(
+    *,
+    name: str = "",
+    unit: str = "",
+    area_type: str = "",
+    agent: str = "",
+    state: str = "",
+    start: date | None = None,
+    end: date | None = None,
+) -> QuerySet[Breach]:
     """Breaches, newest first, filtered as on the breach list (dates on the Beijing calendar)."""
-    qs = Breach.objects.select_related("ticket", "timer", "handling_unit", "owner", "acknowledged_by")
+    qs = Breach.objects.select_related(
+        "ticket", "timer", "handling_unit", "owner", "acknowledged_by"
+    )
     if name:
         qs = qs.filter(name=name)
     if unit:
@@ -138,7 +170,9 @@ def breach_list(*, name: str = "", unit: str = "", area_type: str = "", agent: s
     if start:
         qs = qs.filter(occurred_at__gte=datetime.combine(start, time(), tzinfo=BEIJING))
     if end:
-        qs = qs.filter(occurred_at__lt=datetime.combine(end + timedelta(days=1), time(), tzinfo=BEIJING))
+        qs = qs.filter(
+            occurred_at__lt=datetime.combine(end + timedelta(days=1), time(), tzinfo=BEIJING)
+        )
     return qs.order_by("-occurred_at", "-id")
 
 
@@ -176,7 +210,9 @@ def drill_rows(figure: str, *, scope: Scope, thresholds: Thresholds, now: dateti
     if group == "dispatch":
         rows = metrics.dispatch_rows(scope)
         if what == "beyond_target":
-            rows = rows.filter(dispatch_time__gt=timedelta(seconds=thresholds.dispatch_target_seconds))
+            rows = rows.filter(
+                dispatch_time__gt=timedelta(seconds=thresholds.dispatch_target_seconds)
+            )
         elif what != "all":
             raise KeyError(figure)
         return Drill("orders", rows.order_by("-dispatch_time", "pk"))
@@ -197,10 +233,14 @@ def _drill_calls(what: str, value: str, scope: Scope, t: Thresholds) -> QuerySet
     elif what == "hour":
         rows = rows.annotate(hour=ExtractHour("ring_at", tzinfo=BEIJING)).filter(hour=int(value))
     elif what in ("first_contact_base", "first_contact_repeated"):
-        sql, params = metrics.first_contact_sql(scope, t, select="s.id, CASE WHEN {repeated} THEN 1 ELSE 0 END")
+        sql, params = metrics.first_contact_sql(
+            scope, t, select="s.id, CASE WHEN {repeated} THEN 1 ELSE 0 END"
+        )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            ids = [pk for pk, repeated in cursor.fetchall() if what == "first_contact_base" or repeated]
+            ids = [
+                pk for pk, repeated in cursor.fetchall() if what == "first_contact_base" or repeated
+            ]
         rows = Call.objects.filter(pk__in=ids).select_related("agent")
     else:
         raise KeyError(what)
@@ -222,7 +262,9 @@ def _drill_orders(what: str, value: str, scope: Scope) -> QuerySet[Ticket]:
     return rows.order_by("created_at", "pk")
 
 
-def _drill_timers(group: str, what: str, value: str, scope: Scope, now: datetime) -> QuerySet[Timer]:
+def _drill_timers(
+    group: str, what: str, value: str, scope: Scope, now: datetime
+) -> QuerySet[Timer]:
     # "arrival.urban.late", "arrival.total.on_time", "reply.complaint.late", "callback.late"
     parts = [group, *what.split(".")] if what else [group]
     if value:
@@ -255,7 +297,9 @@ def _drill_satisfaction(what: str, value: str, scope: Scope) -> QuerySet[Ticket]
     elif what == "level":
         rows = rows.filter(satisfaction=value)
     elif what == "day":
-        rows = rows.annotate(day=TruncDate("created_at", tzinfo=BEIJING)).filter(day=date.fromisoformat(value))
+        rows = rows.annotate(day=TruncDate("created_at", tzinfo=BEIJING)).filter(
+            day=date.fromisoformat(value)
+        )
     else:
         raise KeyError(what)
     return rows.order_by("created_at", "pk")
@@ -267,8 +311,12 @@ def _drill_repairs(what: str, value: str, scope: Scope, t: Thresholds) -> QueryS
         pass
     elif what == "faults":
         # A fault is an order of its own, or an outage: shown by the first order linked to it.
-        first_per_outage = (rows.filter(outage__isnull=False).values("outage_id").annotate(first=Min("pk"))
-                            .values("first"))
+        first_per_outage = (
+            rows.filter(outage__isnull=False)
+            .values("outage_id")
+            .annotate(first=Min("pk"))
+            .values("first")
+        )
         rows = rows.filter(metrics.fault_condition() | Q(pk__in=first_per_outage))
     elif what in ("feeder", "transformer_area"):
         rows = rows.filter(metrics.fault_condition(), **{what: value})

@@ -45,7 +45,11 @@ def supervisor_required(view):
 
 
 def _refresh_seconds() -> int:
-    row = MetricSettings.objects.order_by("pk").values_list("wallboard_refresh_seconds", flat=True).first()
+    row = (
+        MetricSettings.objects.order_by("pk")
+        .values_list("wallboard_refresh_seconds", flat=True)
+        .first()
+    )
     return min(5, row or 5)
 
 
@@ -68,9 +72,15 @@ def _download(tables: list[exports.Table], fmt: str, filename: str) -> HttpRespo
 def wallboard(request):
     """The live wall screen. `?wall=1` (or the full-screen button) hides the page chrome."""
     snapshot = selectors.wallboard_snapshot(now=timezone.now())
-    return render(request, "dashboard/wallboard.html", {
-        "s": snapshot, "refresh_seconds": _refresh_seconds(), "wall": request.GET.get("wall") == "1",
-    })
+    return render(
+        request,
+        "dashboard/wallboard.html",
+        {
+            "s": snapshot,
+            "refresh_seconds": _refresh_seconds(),
+            "wall": request.GET.get("wall") == "1",
+        },
+    )
 
 
 @supervisor_required
@@ -100,25 +110,51 @@ def breaches(request):
         breach.area_label = AREA_LABELS.get(breach.area_type, breach.area_type)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "dashboard/breaches.html", {
-        "form": form, "page": page, "query": query.urlencode(), "ack_form": AcknowledgeForm(),
-    })
+    return render(
+        request,
+        "dashboard/breaches.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "ack_form": AcknowledgeForm(),
+        },
+    )
 
 
 def _breach_table(rows, now) -> exports.Table:
-    table = exports.Table("breaches", _("Breaches"), [
-        _("Order number"), _("Timer"), _("Handling unit"), _("Area type"), _("Owner agent"), _("Breached at"),
-        _("Late by (min)"), _("Acknowledged at"), _("Acknowledged by"), _("Comment"),
-    ])
+    table = exports.Table(
+        "breaches",
+        _("Breaches"),
+        [
+            _("Order number"),
+            _("Timer"),
+            _("Handling unit"),
+            _("Area type"),
+            _("Owner agent"),
+            _("Breached at"),
+            _("Late by (min)"),
+            _("Acknowledged at"),
+            _("Acknowledged by"),
+            _("Comment"),
+        ],
+    )
     for breach in rows:
         late = selectors.breach_lateness(breach, now=now)
-        table.add(breach.ticket.number, breach.get_name_display(), str(breach.handling_unit or ""),
-                  str(AREA_LABELS.get(breach.area_type, breach.area_type)),
-                  (breach.owner.get_full_name() or breach.owner.username) if breach.owner_id else "",
-                  exports._local(breach.occurred_at), round(late.total_seconds() / 60, 1),
-                  exports._local(breach.acknowledged_at),
-                  (breach.acknowledged_by.get_full_name() or breach.acknowledged_by.username)
-                  if breach.acknowledged_by_id else "", breach.acknowledgement)
+        table.add(
+            breach.ticket.number,
+            breach.get_name_display(),
+            str(breach.handling_unit or ""),
+            str(AREA_LABELS.get(breach.area_type, breach.area_type)),
+            (breach.owner.get_full_name() or breach.owner.username) if breach.owner_id else "",
+            exports._local(breach.occurred_at),
+            round(late.total_seconds() / 60, 1),
+            exports._local(breach.acknowledged_at),
+            (breach.acknowledged_by.get_full_name() or breach.acknowledged_by.username)
+            if breach.acknowledged_by_id
+            else "",
+            breach.acknowledgement,
+        )
     return table
 
 
@@ -137,12 +173,19 @@ def breach_acknowledge(request, pk: int):
         messages.error(request, _("Write a comment on the breach."))
         return redirect(back)
     try:
-        sla_services.breach_acknowledge(breach=breach, user=request.user, comment=form.cleaned_data["comment"],
-                                        now=timezone.now())
+        sla_services.breach_acknowledge(
+            breach=breach,
+            user=request.user,
+            comment=form.cleaned_data["comment"],
+            now=timezone.now(),
+        )
     except sla_services.SlaError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Breach on order %(number)s acknowledged.") % {"number": breach.ticket.number})
+        messages.success(
+            request,
+            _("Breach on order %(number)s acknowledged.") % {"number": breach.ticket.number},
+        )
     return redirect(back)
 
 
@@ -154,23 +197,36 @@ def _charts(m: dict) -> dict[str, str]:
     by_hour = m["volumes"]["by_hour"]
     return {
         "volumes": charts.stacked_bars(
-            _("Orders by hour and category"), hours,
-            [charts.Series(str(c.label), [row["by_category"][c.value] for row in by_hour]) for c in Category],
+            _("Orders by hour and category"),
+            hours,
+            [
+                charts.Series(str(c.label), [row["by_category"][c.value] for row in by_hour])
+                for c in Category
+            ],
             label_every=2,
         ),
-        "calls": charts.stacked_bars(_("Calls by hour"), hours, [charts.Series(_("Calls"),
-                                                                                [r["calls"] for r in by_hour])],
-                                     label_every=2),
-        "service_level": charts.percent_line(_("Service level by hour"), hours,
-                                             [row["service_level"] for row in by_hour], label_every=2),
+        "calls": charts.stacked_bars(
+            _("Calls by hour"),
+            hours,
+            [charts.Series(_("Calls"), [r["calls"] for r in by_hour])],
+            label_every=2,
+        ),
+        "service_level": charts.percent_line(
+            _("Service level by hour"),
+            hours,
+            [row["service_level"] for row in by_hour],
+            label_every=2,
+        ),
         "arrival": charts.percent_bars(
             _("On-site arrival compliance by area type"),
             [str(label) for label in _area_labels()],
             [m["arrival"]["by_area_type"][code]["rate"] for code in _area_codes()],
         ),
         "satisfaction": charts.percent_line(
-            _("Satisfaction by day"), [row["date"][5:] for row in m["satisfaction"]["trend"]],
-            [row["rate"] for row in m["satisfaction"]["trend"]], target=m["satisfaction"]["target_percent"],
+            _("Satisfaction by day"),
+            [row["date"][5:] for row in m["satisfaction"]["trend"]],
+            [row["rate"] for row in m["satisfaction"]["trend"]],
+            target=m["satisfaction"]["target_percent"],
             label_every=max(1, len(m["satisfaction"]["trend"]) // 12),
         ),
     }
@@ -205,15 +261,36 @@ def report(request):
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         chosen = request.GET.get("table", "all")
-        picked = list(tables.values()) if chosen == "all" else [tables[chosen]] if chosen in tables else None
+        picked = (
+            list(tables.values())
+            if chosen == "all"
+            else [tables[chosen]]
+            if chosen in tables
+            else None
+        )
         if picked is None:
             raise Http404(chosen)
-        return _download(picked, fmt, f"report-{form.cleaned_data['start']}-{form.cleaned_data['end']}-{chosen}")
-    query = urlencode({"start": form.cleaned_data["start"].isoformat(), "end": form.cleaned_data["end"].isoformat(),
-                       **{k: v for k, v in filters.items() if v}})
-    return render(request, "dashboard/report.html", {
-        "form": form, "m": m, "tables": tables, "charts": _charts(m), "query": query,
-    })
+        return _download(
+            picked, fmt, f"report-{form.cleaned_data['start']}-{form.cleaned_data['end']}-{chosen}"
+        )
+    query = urlencode(
+        {
+            "start": form.cleaned_data["start"].isoformat(),
+            "end": form.cleaned_data["end"].isoformat(),
+            **{k: v for k, v in filters.items() if v},
+        }
+    )
+    return render(
+        request,
+        "dashboard/report.html",
+        {
+            "form": form,
+            "m": m,
+            "tables": tables,
+            "charts": _charts(m),
+            "query": query,
+        },
+    )
 
 
 @supervisor_required
@@ -225,7 +302,9 @@ def drill(request, figure: str):
     start, end = form.period()
     scope = scope_build(start=start, end=end, **form.filters())
     try:
-        found = selectors.drill_rows(figure, scope=scope, thresholds=thresholds_current(), now=timezone.now())
+        found = selectors.drill_rows(
+            figure, scope=scope, thresholds=thresholds_current(), now=timezone.now()
+        )
     except (KeyError, ValueError):
         raise Http404(figure) from None
     rows = found.rows
@@ -234,13 +313,23 @@ def drill(request, figure: str):
     title = _("Rows behind “%(figure)s”") % {"figure": figure}
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
-        return _download([exports.drill_table(found.kind, rows[:EXPORT_LIMIT], title)], fmt,
-                         f"drill-{figure.replace(':', '-')}")
+        return _download(
+            [exports.drill_table(found.kind, rows[:EXPORT_LIMIT], title)],
+            fmt,
+            f"drill-{figure.replace(':', '-')}",
+        )
     page = Paginator(rows, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
-    return render(request, "dashboard/drill.html", {
-        "figure": figure, "table": exports.drill_table(found.kind, page, title), "page": page,
-        "query": query.urlencode(), "kind": found.kind,
-    })
+    return render(
+        request,
+        "dashboard/drill.html",
+        {
+            "figure": figure,
+            "table": exports.drill_table(found.kind, page, title),
+            "page": page,
+            "query": query.urlencode(),
+            "kind": found.kind,
+        },
+    )

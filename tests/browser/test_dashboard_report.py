@@ -13,39 +13,77 @@ from playwright.sync_api import expect
 from tickets import services
 from tickets.models import Satisfaction
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 @pytest.fixture
-def morning(alice, bob, carol, urban_customer, rural_customer, urban_crew, rural_crew, service_department):
+def morning(
+    alice, bob, carol, urban_customer, rural_customer, urban_crew, rural_crew, service_department
+):
     """A few hours of work earlier today, through the same services the pages use."""
     start = timezone.localtime().replace(hour=0, minute=30, second=0, microsecond=0)
     agent, crew = services.Actor(user=alice), services.Actor(user=bob)
-    for i, (customer, category, wait) in enumerate([
-        (urban_customer, "repair", 5), (rural_customer, "repair", 12), (urban_customer, "complaint", 30),
-        (urban_customer, "inquiry", 8), (rural_customer, "repair", 15),
-    ]):
+    for i, (customer, category, wait) in enumerate(
+        [
+            (urban_customer, "repair", 5),
+            (rural_customer, "repair", 12),
+            (urban_customer, "complaint", 30),
+            (urban_customer, "inquiry", 8),
+            (rural_customer, "repair", 15),
+        ]
+    ):
         at = start + timedelta(hours=i)
-        services.call_event_handle(call_id=f"R-{i}", event="ring", at=at, caller_phone="1380000000" + str(i),
-                                   agent_username="alice")
-        services.call_event_handle(call_id=f"R-{i}", event="answer", at=at + timedelta(seconds=wait))
+        services.call_event_handle(
+            call_id=f"R-{i}",
+            event="ring",
+            at=at,
+            caller_phone="1380000000" + str(i),
+            agent_username="alice",
+        )
+        services.call_event_handle(
+            call_id=f"R-{i}", event="answer", at=at + timedelta(seconds=wait)
+        )
         extra = {"party": "营业厅"} if category == "complaint" else {}
         if category == "inquiry":
             extra = {"answer_on_call": True, "reply": "电费可在网上国网缴纳"}
-        ticket = services.ticket_create(category=category, caller_phone=customer.phones.first().number,
-                                        description="测试", customer=customer, actor=agent, call_id=f"R-{i}",
-                                        now=at + timedelta(seconds=60), **extra)
+        ticket = services.ticket_create(
+            category=category,
+            caller_phone=customer.phones.first().number,
+            description="测试",
+            customer=customer,
+            actor=agent,
+            call_id=f"R-{i}",
+            now=at + timedelta(seconds=60),
+            **extra,
+        )
         services.call_event_handle(call_id=f"R-{i}", event="hangup", at=at + timedelta(seconds=90))
         if category == "repair":
             services.ticket_dispatch(ticket=ticket, actor=agent, now=at + timedelta(minutes=2))
-            services.ticket_record_arrival(ticket=ticket, actor=crew, now=at + timedelta(minutes=30 + 40 * i))
-            services.ticket_resolve(ticket=ticket, actor=crew, cause="熔断器熔断", work_done="更换",
-                                    now=at + timedelta(minutes=50 + 40 * i))
-            services.ticket_visit(ticket=ticket, actor=agent, now=at + timedelta(minutes=80 + 40 * i),
-                                  satisfaction=Satisfaction.SATISFIED if i < 4 else Satisfaction.NEUTRAL)
-    services.call_event_handle(call_id="R-gone", event="ring", at=start + timedelta(hours=6),
-                               caller_phone="13900000077")
-    services.call_event_handle(call_id="R-gone", event="hangup", at=start + timedelta(hours=6, seconds=40))
+            services.ticket_record_arrival(
+                ticket=ticket, actor=crew, now=at + timedelta(minutes=30 + 40 * i)
+            )
+            services.ticket_resolve(
+                ticket=ticket,
+                actor=crew,
+                cause="熔断器熔断",
+                work_done="更换",
+                now=at + timedelta(minutes=50 + 40 * i),
+            )
+            services.ticket_visit(
+                ticket=ticket,
+                actor=agent,
+                now=at + timedelta(minutes=80 + 40 * i),
+                satisfaction=Satisfaction.SATISFIED if i < 4 else Satisfaction.NEUTRAL,
+            )
+    services.call_event_handle(
+        call_id="R-gone", event="ring", at=start + timedelta(hours=6), caller_phone="13900000077"
+    )
+    services.call_event_handle(
+        call_id="R-gone", event="hangup", at=start + timedelta(hours=6, seconds=40)
+    )
     return start
 
 
@@ -100,7 +138,9 @@ def test_the_xlsx_export_holds_the_numbers_on_the_page(page, login, dave, mornin
     workbook = load_workbook(path)
     summary = workbook[workbook.sheetnames[0]]
     assert [c.value for c in summary[1]] == ["指标", "数值", "数量"]
-    in_file = {row[0]: [same(v) for v in row[1:]] for row in summary.iter_rows(min_row=2, values_only=True)}
+    in_file = {
+        row[0]: [same(v) for v in row[1:]] for row in summary.iter_rows(min_row=2, values_only=True)
+    }
     assert in_file == {name: [same(v) for v in values] for name, values in on_page.items()}
     hourly = workbook[workbook.sheetnames[1]]
     assert hourly["A1"].value == "时段"

@@ -49,7 +49,9 @@ def test_average_speed_of_answer_is_the_mean_wait_of_answered_calls(day):
     assert figures()["calls"]["average_speed_of_answer_seconds"] == 12.5  # (5 + 12 + 13 + 20) / 4
 
 
-def test_first_contact_resolution_counts_a_repeat_at_exactly_the_window_end_and_after_the_period(day):
+def test_first_contact_resolution_counts_a_repeat_at_exactly_the_window_end_and_after_the_period(
+    day,
+):
     first = figures()["calls"]["first_contact"]
     # c1 is repeated by c10 exactly 24 h later (next day), c3 by the abandoned c6; c2's next
     # call comes 24 h 1 s later, c9's number never calls again.
@@ -82,7 +84,9 @@ def test_the_95th_percentile_is_the_nearest_rank():
     assert nearest_rank([], 0.95) is None
 
 
-def test_arrival_compliance_by_area_type_counts_running_timers_past_due_and_leaves_out_children(day):
+def test_arrival_compliance_by_area_type_counts_running_timers_past_due_and_leaves_out_children(
+    day,
+):
     arrival = figures()["arrival"]
     assert arrival["by_area_type"]["urban"] == {"total": 2, "on_time": 1, "late": 1, "rate": 50.0}
     assert arrival["by_area_type"]["rural"] == {"total": 1, "on_time": 0, "late": 1, "rate": 0.0}
@@ -93,7 +97,12 @@ def test_arrival_compliance_by_area_type_counts_running_timers_past_due_and_leav
 
 def test_restoration_compliance_is_reported_by_area_type(day):
     restoration = figures()["restoration"]
-    assert restoration["by_area_type"]["urban"] == {"total": 1, "on_time": 1, "late": 0, "rate": 100.0}
+    assert restoration["by_area_type"]["urban"] == {
+        "total": 1,
+        "on_time": 1,
+        "late": 0,
+        "rate": 100.0,
+    }
     assert restoration["total"]["total"] == 1
 
 
@@ -109,7 +118,9 @@ def test_satisfaction_rate_counts_very_satisfied_and_satisfied_against_the_targe
     assert satisfaction["satisfied"] == 2
     assert satisfaction["rate"] == 50.0
     assert satisfaction["meets_target"] is False
-    assert satisfaction["trend"] == [{"date": "2024-03-04", "visited": 4, "satisfied": 2, "rate": 50.0}]
+    assert satisfaction["trend"] == [
+        {"date": "2024-03-04", "visited": 4, "satisfied": 2, "rate": 50.0}
+    ]
 
 
 def test_repairs_per_ten_thousand_households_and_orders_per_fault(day):
@@ -180,8 +191,9 @@ def test_thresholds_come_from_the_admin_row(day):
 
 
 def test_a_shorter_first_contact_window_sees_fewer_repeats(day):
-    result = period_metrics(start=DAY_START, end=DAY_END, now=NOW,
-                            thresholds=Thresholds(first_contact_window_hours=1))
+    result = period_metrics(
+        start=DAY_START, end=DAY_END, now=NOW, thresholds=Thresholds(first_contact_window_hours=1)
+    )
     assert result["calls"]["first_contact"]["repeated"] == 1  # only c3 -> c6 (20 minutes)
 
 
@@ -191,7 +203,9 @@ def test_the_figures_are_plain_json(day):
 
 
 def test_an_empty_period_has_no_rates_rather_than_zero_division(day):
-    empty = period_metrics(start=DAY_START - timedelta(days=30), end=DAY_START - timedelta(days=29), now=NOW)
+    empty = period_metrics(
+        start=DAY_START - timedelta(days=30), end=DAY_START - timedelta(days=29), now=NOW
+    )
     assert empty["calls"]["service_level"] is None
     assert empty["dispatch"]["p95_seconds"] is None
     assert empty["satisfaction"]["rate"] is None

@@ -29,13 +29,23 @@ def supervisor(client, dave):
 
 
 def _breach(ticket, timer, *, recorded):
-    return Breach.objects.create(ticket=ticket, timer=timer, name=timer.name, occurred_at=timer.due_at,
-                                 recorded_at=recorded, category=ticket.category, area_type=ticket.area_type,
-                                 handling_unit=ticket.handling_unit, owner=ticket.owner)
+    return Breach.objects.create(
+        ticket=ticket,
+        timer=timer,
+        name=timer.name,
+        occurred_at=timer.due_at,
+        recorded_at=recorded,
+        category=ticket.category,
+        area_type=ticket.area_type,
+        handling_unit=ticket.handling_unit,
+        owner=ticket.owner,
+    )
 
 
-@pytest.mark.parametrize("url", ["dashboard:wallboard", "dashboard:wallboard_live", "dashboard:breaches",
-                                 "dashboard:report"])
+@pytest.mark.parametrize(
+    "url",
+    ["dashboard:wallboard", "dashboard:wallboard_live", "dashboard:breaches", "dashboard:report"],
+)
 def test_an_agent_or_a_crew_member_gets_403_and_a_visitor_the_login(client, alice, bob, url):
     assert client.get(reverse(url)).status_code == 302
     for user in (alice, bob):
@@ -50,7 +60,8 @@ def test_an_administrator_sees_the_wallboard(client, erin):
 
 @time_machine.travel(NOW, tick=False)
 def test_the_live_fragment_shows_waiting_calls_timers_at_risk_and_unacknowledged_breaches(
-        supervisor, day, django_assert_max_num_queries):
+    supervisor, day, django_assert_max_num_queries
+):
     t3 = day.tickets["T3"]
     breach = _breach(t3, t3.timers.get(name="arrival"), recorded=BJ(11, 29, 33))
     with django_assert_max_num_queries(12):
@@ -69,14 +80,39 @@ def test_the_live_fragment_shows_waiting_calls_timers_at_risk_and_unacknowledged
 
 @time_machine.travel(NOW, tick=False)
 def test_supervised_and_hastened_orders_come_first(day, urban_crew, alice):
-    quiet = make_ticket("quiet", "repair", BJ(16, 30), owner=alice, handling_unit=urban_crew,
-                        dispatched_at=BJ(16, 30), status="dispatched")
-    loud = make_ticket("loud", "repair", BJ(16, 31), owner=alice, handling_unit=urban_crew, call_count=3,
-                       dispatched_at=BJ(16, 31), status="dispatched")
-    watched = make_ticket("watched", "repair", BJ(16, 32), owner=alice, handling_unit=urban_crew, supervised=True,
-                          dispatched_at=BJ(16, 32), status="dispatched")
+    quiet = make_ticket(
+        "quiet",
+        "repair",
+        BJ(16, 30),
+        owner=alice,
+        handling_unit=urban_crew,
+        dispatched_at=BJ(16, 30),
+        status="dispatched",
+    )
+    loud = make_ticket(
+        "loud",
+        "repair",
+        BJ(16, 31),
+        owner=alice,
+        handling_unit=urban_crew,
+        call_count=3,
+        dispatched_at=BJ(16, 31),
+        status="dispatched",
+    )
+    watched = make_ticket(
+        "watched",
+        "repair",
+        BJ(16, 32),
+        owner=alice,
+        handling_unit=urban_crew,
+        supervised=True,
+        dispatched_at=BJ(16, 32),
+        status="dispatched",
+    )
     for ticket in (quiet, loud, watched):
-        make_timer(ticket, "arrival", ticket.dispatched_at, 20)  # at risk from 16:46-16:48, due 16:50-16:52
+        make_timer(
+            ticket, "arrival", ticket.dispatched_at, 20
+        )  # at risk from 16:46-16:48, due 16:50-16:52
     snapshot = selectors.wallboard_snapshot(now=NOW)
     numbers = [t.ticket.number for t in snapshot["attention"]]
     # Then by due time: T9 (due 15:42) before the quiet one (due 16:50).
@@ -84,7 +120,9 @@ def test_supervised_and_hastened_orders_come_first(day, urban_crew, alice):
     assert [o.number for o in snapshot["supervised"]] == [watched.number, loud.number]
 
 
-def test_the_report_shows_the_figures_of_period_metrics(supervisor, day, django_assert_max_num_queries):
+def test_the_report_shows_the_figures_of_period_metrics(
+    supervisor, day, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(30):
         response = supervisor.get(reverse("dashboard:report"), REPORT_DAY)
     html = response.content.decode()
@@ -95,30 +133,41 @@ def test_the_report_shows_the_figures_of_period_metrics(supervisor, day, django_
 
 def test_a_filter_changes_the_figures_on_the_page(supervisor, day):
     everything = supervisor.get(reverse("dashboard:report"), REPORT_DAY).context["m"]
-    repairs = supervisor.get(reverse("dashboard:report"), {**REPORT_DAY, "category": "repair"}).context["m"]
+    repairs = supervisor.get(
+        reverse("dashboard:report"), {**REPORT_DAY, "category": "repair"}
+    ).context["m"]
     assert everything["volumes"]["orders"] == 11 and repairs["volumes"]["orders"] == 7
 
 
 def test_a_bad_period_is_refused_with_a_message(supervisor, day):
-    response = supervisor.get(reverse("dashboard:report"), {"start": "2024-03-05", "end": "2024-03-04"})
+    response = supervisor.get(
+        reverse("dashboard:report"), {"start": "2024-03-05", "end": "2024-03-04"}
+    )
     assert response.status_code == 400
     assert response.context["form"].errors["start"]
 
 
 DRILLS = [
-    ("calls.offered", ("calls", "offered")), ("calls.answered", ("calls", "answered")),
-    ("calls.within_threshold", ("calls", "within_threshold")), ("calls.abandoned", ("calls", "abandoned")),
-    ("calls.short_abandoned", ("calls", "short_abandoned")), ("calls.waiting", ("calls", "waiting")),
+    ("calls.offered", ("calls", "offered")),
+    ("calls.answered", ("calls", "answered")),
+    ("calls.within_threshold", ("calls", "within_threshold")),
+    ("calls.abandoned", ("calls", "abandoned")),
+    ("calls.short_abandoned", ("calls", "short_abandoned")),
+    ("calls.waiting", ("calls", "waiting")),
     ("calls.first_contact_base", ("calls", "first_contact", "base")),
     ("calls.first_contact_repeated", ("calls", "first_contact", "repeated")),
-    ("orders.all", ("volumes", "orders")), ("dispatch.all", ("dispatch", "count")),
+    ("orders.all", ("volumes", "orders")),
+    ("dispatch.all", ("dispatch", "count")),
     ("dispatch.beyond_target", ("dispatch", "beyond_target")),
     ("arrival.urban.on_time", ("arrival", "by_area_type", "urban", "on_time")),
-    ("arrival.total.late", ("arrival", "total", "late")), ("arrival.total.all", ("arrival", "total", "total")),
+    ("arrival.total.late", ("arrival", "total", "late")),
+    ("arrival.total.all", ("arrival", "total", "total")),
     ("restoration.total.on_time", ("restoration", "total", "on_time")),
     ("reply.complaint.on_time", ("reply", "complaint", "on_time")),
-    ("satisfaction.visited", ("satisfaction", "visited")), ("satisfaction.satisfied", ("satisfaction", "satisfied")),
-    ("repairs.all", ("repairs", "orders")), ("repairs.faults", ("repairs", "faults")),
+    ("satisfaction.visited", ("satisfaction", "visited")),
+    ("satisfaction.satisfied", ("satisfaction", "satisfied")),
+    ("repairs.all", ("repairs", "orders")),
+    ("repairs.faults", ("repairs", "faults")),
 ]
 
 
@@ -133,7 +182,9 @@ def test_every_figure_drills_down_to_exactly_the_rows_behind_it(day, figure, pat
     assert found.rows.count() == expected
 
 
-def test_the_drill_down_page_lists_the_calls_and_links_the_orders(supervisor, day, django_assert_max_num_queries):
+def test_the_drill_down_page_lists_the_calls_and_links_the_orders(
+    supervisor, day, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(12):
         response = supervisor.get(reverse("dashboard:drill", args=["calls.abandoned"]), REPORT_DAY)
     assert response.status_code == 200
@@ -143,11 +194,16 @@ def test_the_drill_down_page_lists_the_calls_and_links_the_orders(supervisor, da
 
 
 def test_an_unknown_figure_is_404(supervisor, day):
-    assert supervisor.get(reverse("dashboard:drill", args=["nothing.here"]), REPORT_DAY).status_code == 404
+    assert (
+        supervisor.get(reverse("dashboard:drill", args=["nothing.here"]), REPORT_DAY).status_code
+        == 404
+    )
 
 
 def test_the_csv_export_has_chinese_headers_and_the_page_numbers(supervisor, day):
-    response = supervisor.get(reverse("dashboard:report"), {**REPORT_DAY, "format": "csv", "table": "summary"})
+    response = supervisor.get(
+        reverse("dashboard:report"), {**REPORT_DAY, "format": "csv", "table": "summary"}
+    )
     assert response["Content-Type"].startswith("text/csv")
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
@@ -157,7 +213,9 @@ def test_the_csv_export_has_chinese_headers_and_the_page_numbers(supervisor, day
 
 
 def test_the_xlsx_export_opens_and_holds_every_table(supervisor, day):
-    response = supervisor.get(reverse("dashboard:report"), {**REPORT_DAY, "format": "xlsx", "table": "all"})
+    response = supervisor.get(
+        reverse("dashboard:report"), {**REPORT_DAY, "format": "xlsx", "table": "all"}
+    )
     workbook = load_workbook(io.BytesIO(response.content))
     assert len(workbook.sheetnames) == 10
     summary = workbook[workbook.sheetnames[0]]
@@ -166,7 +224,9 @@ def test_the_xlsx_export_opens_and_holds_every_table(supervisor, day):
 
 
 def test_a_drill_down_exports_as_xlsx(supervisor, day):
-    response = supervisor.get(reverse("dashboard:drill", args=["orders.all"]), {**REPORT_DAY, "format": "xlsx"})
+    response = supervisor.get(
+        reverse("dashboard:drill", args=["orders.all"]), {**REPORT_DAY, "format": "xlsx"}
+    )
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 12  # the header and the 11 orders
     assert sheet["A1"].value == "工单编号"
@@ -174,16 +234,21 @@ def test_a_drill_down_exports_as_xlsx(supervisor, day):
 
 @time_machine.travel(NOW, tick=False)
 def test_the_breach_list_filters_and_a_supervisor_acknowledges_with_a_comment_on_the_timeline(
-        supervisor, day, dave, django_assert_max_num_queries):
+    supervisor, day, dave, django_assert_max_num_queries
+):
     t3, t4 = day.tickets["T3"], day.tickets["T4"]
     rural = _breach(t3, t3.timers.get(name="arrival"), recorded=BJ(11, 30))
     urban = _breach(t4, t4.timers.get(name="arrival"), recorded=BJ(9, 51))
     with django_assert_max_num_queries(12):
         page = supervisor.get(reverse("dashboard:breaches"), {"area_type": "rural"})
     assert [b.pk for b in page.context["page"]] == [rural.pk]
-    assert page.context["page"][0].late_by == timedelta(minutes=30, seconds=30)  # 11:29:30 → stopped 12:00
-    response = supervisor.post(reverse("dashboard:breach_acknowledge", args=[urban.pk]),
-                               {"comment": "班组已到场，路上堵车", "next": "/dashboard/breaches/"})
+    assert page.context["page"][0].late_by == timedelta(
+        minutes=30, seconds=30
+    )  # 11:29:30 → stopped 12:00
+    response = supervisor.post(
+        reverse("dashboard:breach_acknowledge", args=[urban.pk]),
+        {"comment": "班组已到场，路上堵车", "next": "/dashboard/breaches/"},
+    )
     assert response.status_code == 302
     urban.refresh_from_db()
     assert urban.acknowledged_by == dave and urban.acknowledgement == "班组已到场，路上堵车"
@@ -203,6 +268,13 @@ def test_an_empty_comment_acknowledges_nothing(supervisor, day):
 def test_the_breach_list_exports_as_csv(supervisor, day):
     t3 = day.tickets["T3"]
     _breach(t3, t3.timers.get(name="arrival"), recorded=BJ(11, 30))
-    rows = list(csv.reader(io.StringIO(
-        supervisor.get(reverse("dashboard:breaches"), {"format": "csv"}).content.decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                supervisor.get(reverse("dashboard:breaches"), {"format": "csv"}).content.decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
     assert rows[0][0] == "工单编号" and rows[1][0] == t3.number
