@@ -10,6 +10,7 @@ and one customer in each area type: urban, rural, remote.
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
@@ -20,6 +21,35 @@ from tickets.services import Actor
 
 # Live-server tests (browser) need sync ORM calls from the Playwright thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+REFERENCE_DATA = [
+    # (migration module, seed function): the reference data the migrations load.
+    ("accounts.migrations.0001_roles", "create_groups"),
+    ("tickets.migrations.0002_seed_taxonomy", "seed"),
+    ("sla.migrations.0002_seed_default_rules", "seed"),
+    ("sla.migrations.0003_seed_holidays", "seed"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests (live server, threads, real workers) empty every table when they
+    end, which also wipes the reference data the migrations loaded: roles, the taxonomy, the
+    default time limits, the holidays. Put it back before a database test that finds it gone."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        {"transactional_db", "live_server"} & set(request.fixturenames))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    if Group.objects.filter(name="agent").exists():
+        return
+    from django.apps import apps
+
+    for module, function in REFERENCE_DATA:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture(autouse=True)
