@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -209,7 +209,13 @@ def _intake_submit(request: HttpRequest, *, now: datetime) -> HttpResponse:
         except TicketError as error:
             add_service_errors(form, error)
         else:
-            return redirect(f"{reverse('tickets:intake')}?done={ticket.number}")
+            # The caller is often still on the line: keep their card on screen under the number.
+            params = {"done": ticket.number, "phone": ticket.caller_phone}
+            if ticket.customer_id:
+                params["customer"] = ticket.customer_id
+            if ticket.call_id:
+                params["call"] = ticket.call.call_id
+            return redirect(f"{reverse('tickets:intake')}?{urlencode(params)}")
     panel = _panel_context(phone=request.POST.get("caller_phone", ""), query="",
                            customer_id=request.POST.get("customer", ""), now=now)
     context = _intake_context(request, form=form, panel=panel, now=now)

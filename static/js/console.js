@@ -69,6 +69,7 @@
   var subtype = document.getElementById("id_subtype");
   var detail = document.getElementById("id_detail");
   var address = document.getElementById("id_address");
+  var areaType = document.getElementById("id_area_type");
   var reply = document.getElementById("id_reply");
   var kbInput = document.getElementById("kb-q");
   var kbResults = document.getElementById("kb-results");
@@ -167,6 +168,9 @@
     if (!panel) return;
     customerInput.value = panel.getAttribute("data-customer-id") || "";
     address.placeholder = panel.getAttribute("data-address") || "";
+    var areaDefault = areaType.querySelector('option[value=""]');
+    areaDefault.textContent = areaDefault.getAttribute(customerInput.value ? "data-with-customer" : "data-without-customer");
+    tick();
     var hastenForms = slot.querySelectorAll(".hasten-form");
     for (var i = 0; i < hastenForms.length; i++) {
       hastenForms[i].elements.caller_phone.value = phone.value;
@@ -188,15 +192,21 @@
       .catch(function () { /* the agent can still search again */ });
   }
 
+  // After a lookup the agent did not ask for by a key (the call rang, the number field was
+  // left), focus moves only to offer a choice among several customers, never away from typing.
   function focusAfterLookup() {
     var active = document.activeElement;
-    if (active && active !== document.body && active !== phone && active !== searchInput) return;
+    if (active && active !== document.body && active !== phone) return;
     var first = slot.querySelector(".result");
-    if (first) { first.focus(); return; }
-    if (slot.querySelector("#customer-card")) {
-      var radio = form.querySelector('input[name="category"]:checked') || form.querySelector('input[name="category"]');
-      if (radio && active !== phone) radio.focus();
-    }
+    if (first) first.focus();
+  }
+
+  // After Enter: the next step in order — a customer to choose, else the category.
+  function focusNextStep() {
+    var first = slot.querySelector(".result");
+    if (first) first.focus();
+    else if (slot.querySelector("#customer-card")) chooseFocusCategory();
+    else searchInput.focus();
   }
 
   function lookupPhone() {
@@ -212,10 +222,7 @@
     if (event.key === "Enter" && !event.ctrlKey) {
       event.preventDefault();
       lastPanelKey = null;
-      loadPanel({ phone: phone.value.trim() }, function () {
-        var first = slot.querySelector(".result");
-        (first || searchInput).focus();
-      });
+      loadPanel({ phone: phone.value.trim() }, focusNextStep);
     }
   });
   phone.addEventListener("change", lookupPhone);
@@ -224,11 +231,7 @@
     event.preventDefault();
     var q = searchInput.value.trim();
     if (!q) return;
-    loadPanel({ q: q, phone: phone.value.trim() }, function () {
-      var first = slot.querySelector(".result");
-      if (first) first.focus();
-      else if (slot.querySelector("#customer-card")) chooseFocusCategory();
-    });
+    loadPanel({ q: q, phone: phone.value.trim() }, focusNextStep);
   });
 
   function chooseFocusCategory() {
