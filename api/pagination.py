@@ -7,9 +7,17 @@ ended, so the next page starts there.
 
 from __future__ import annotations
 
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
+
+
+def _is_instant(text: str) -> bool:
+    try:
+        return parse_datetime(text) is not None
+    except ValueError:  # well formed but impossible, e.g. month 13
+        return False
 
 
 class ApiCursorPagination(CursorPagination):
@@ -23,9 +31,21 @@ class ApiCursorPagination(CursorPagination):
         # A cursor the client made up or mangled is a mistake in the request (400), not a
         # missing resource (DRF says 404).
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]}) from None
+            cursor = None
+            invalid = True
+        else:
+            # The position is the time of the last row shown; anything else would reach the
+            # database as a malformed date.
+            invalid = (
+                cursor is not None
+                and cursor.position is not None
+                and not _is_instant(cursor.position)
+            )
+        if invalid:
+            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]})
+        return cursor
 
     def get_page_size(self, request):
         if self.page_size_query_param in request.query_params:

@@ -211,6 +211,12 @@ CREATE_EXAMPLES = [
     ),
 ]
 
+ACTION_DESCRIPTION = (
+    "Takes the action on the order, timed by the server's clock; the answer is the order after it. "
+    "An action the order's current state does not allow answers 409 and changes nothing. A person "
+    "signed in with the browser may only take the actions their role allows on that order."
+)
+
 ACTION_EXAMPLES: dict[str, list[OpenApiExample]] = {
     "dispatch": [
         OpenApiExample(

@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -77,6 +77,18 @@ class ApiView(APIView):
         return client_of(self.request)
 
 
+def refuse_empty_parameters(request, names) -> None:
+    """`?category=` is neither a category nor "any": the documented way to say "any" is to
+    leave the parameter out, so an empty value is refused like any other unknown value."""
+    empty = {
+        name: [_("Leave the parameter out instead of sending it empty.")]
+        for name in names
+        if request.query_params.get(name, None) == ""
+    }
+    if empty:
+        raise ValidationError(empty)
+
+
 class ListApiView(ApiView):
     """A list endpoint: django-filter for the query string, cursor pages.
 
@@ -89,6 +101,9 @@ class ListApiView(ApiView):
     pagination_class: type = ApiCursorPagination
 
     def filter_queryset(self, queryset):
+        refuse_empty_parameters(
+            self.request, [*self.filterset_class.base_filters, "cursor", "page_size"]
+        )
         for backend in self.filter_backends:
             queryset = backend().filter_queryset(self.request, queryset, self)
         return queryset
@@ -212,7 +227,7 @@ def _action_api(
             "action": action.value,
             "input_serializer": input_serializer,
             "service": staticmethod(service),
-            "__doc__": f"`POST /api/v1/tickets/{{number}}/{action.value}/`: {summary}",
+            "__doc__": f"`POST /api/v1/tickets/{{number}}/{action.value}/` (see TicketActionApi).",
             "__module__": __name__,
         },
     )
@@ -224,6 +239,7 @@ def _action_api(
     view.post = extend_schema(
         operation_id=f"tickets_{action.value}",
         summary=summary,
+        description=docs.ACTION_DESCRIPTION,
         parameters=[docs.IDEMPOTENCY_KEY],
         request=input_serializer,
         responses={200: TicketDetailSerializer, **docs.errors(400, 401, 403, 404, 409)},
@@ -366,7 +382,8 @@ class MetricsGetApi(ApiView):
     def get(self, request):
         from dashboard.metrics import period_metrics
 
-        query = MetricsQuerySerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF would read an empty `?start=` as "not given".
+        query = MetricsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         return Response(period_metrics(**query.to_period_kwargs()))
 
