@@ -164,8 +164,14 @@ class Timer(models.Model):
 
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="timers")
     name = models.CharField(_("timer"), max_length=20, choices=TimerName.choices)
+    # No index of its own on rule / unit / owner: every index costs each scanner write, and
+    # the partial indexes below already serve the running timers these are read for.
     rule = models.ForeignKey(
-        SlaRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="timers"
+        SlaRule,
+        verbose_name=_("rule"),
+        on_delete=models.PROTECT,
+        related_name="timers",
+        db_index=False,
     )
     started_at = models.DateTimeField(_("started at"))
     due_at = models.DateTimeField(_("due at"))
@@ -202,6 +208,7 @@ class Timer(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,
         related_name="+",
     )
     owner = models.ForeignKey(
@@ -210,6 +217,7 @@ class Timer(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,
         related_name="+",
     )
     is_important = models.BooleanField(_("important customer"), default=False)
@@ -307,6 +315,7 @@ class Breach(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,
         related_name="+",
     )
     owner = models.ForeignKey(
@@ -315,6 +324,7 @@ class Breach(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,
         related_name="+",
     )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
@@ -324,6 +334,7 @@ class Breach(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,
         related_name="+",
     )
     acknowledgement = models.TextField(_("acknowledgement"), blank=True)
@@ -365,8 +376,12 @@ class Notification(models.Model):
     the user's pages until read.
     """
 
+    # Served by the (recipient, read_at) index below.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sla_notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sla_notifications",
+        db_index=False,
     )
     ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+"

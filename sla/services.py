@@ -573,20 +573,17 @@ def _claim(
     so it cannot deadlock with the services. SQLite has one writer at a time anyway.
     """
     t = _tables()
-    locks = ""
+    chosen = f"SELECT t.id FROM {t['timer']} t JOIN {t['ticket']} k ON k.id = t.ticket_id WHERE {where}"
     if connection.vendor == "postgresql":
-        locks = "FOR NO KEY UPDATE OF t SKIP LOCKED FOR KEY SHARE OF k SKIP LOCKED"
+        # ARRAY(...) is computed once, so the UPDATE reaches each row through the primary
+        # key instead of joining the whole timer table.
+        chosen += " FOR NO KEY UPDATE OF t SKIP LOCKED FOR KEY SHARE OF k SKIP LOCKED"
+        target = f"id = ANY(ARRAY({chosen}))"
+    else:
+        target = f"id IN ({chosen})"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            UPDATE {t["timer"]} SET {set_sql}
-            WHERE id IN (
-                SELECT t.id FROM {t["timer"]} t JOIN {t["ticket"]} k ON k.id = t.ticket_id
-                WHERE {where}
-                {locks}
-            )
-            RETURNING {returning}
-            """,
+            f"UPDATE {t['timer']} SET {set_sql} WHERE {target} RETURNING {returning}",
             [*set_params, *where_params],
         )
         return [tuple(row) for row in cursor.fetchall()]
@@ -771,8 +768,14 @@ def breach_followup(*, now: datetime, limit: int = FOLLOWUP_BATCH) -> int:
         )
         if not batch:
             return 0
+        # Once per order, and only for orders not supervised yet (the usual case after the
+        # first breach of an order is that it already is).
+        first_breach_of: dict[int, Breach] = {}
+        for breach in batch:
+            if not breach.ticket.supervised:
+                first_breach_of.setdefault(breach.ticket_id, breach)
         with translation.override(settings.LANGUAGE_CODE):
-            for breach in batch:
+            for breach in first_breach_of.values():
                 reason = _("%(timer)s time limit breached") % {"timer": breach.get_name_display()}
                 ticket_mark_supervised(ticket=breach.ticket, actor=actor, reason=reason, now=now)
         Breach.objects.filter(pk__in=[b.pk for b in batch]).update(followed_up_at=now)
