@@ -15,5 +15,6 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/", include("api.urls")),
+    path("sla/", include("sla.urls")),
     path("admin/", admin.site.urls),
 ]
