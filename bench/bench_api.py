@@ -1,0 +1,561 @@
+"""REST API under load, as in production: gunicorn, DEBUG off, PostgreSQL, the shared data set.
+
+What it does, in one run on one database:
+
+1. starts gunicorn (production settings, DEBUG off) on 127.0.0.1 at a free port;
+2. from a separate process, 16 connections for a fixed time each:
+   - POST /api/v1/tickets/ as the IVR would (token, Idempotency-Key, customer account),
+   - GET /api/v1/tickets/ (first pages and follow-up cursor pages) with 1,000,000+ orders present;
+3. pgbench: plain single-row INSERTs of an order-sized row into a scratch table, 16 clients,
+   for the same time — what the database alone takes — and the ratio of the two;
+4. profiles one create in-process: its SQL statements (the SLA engine's part named) and
+   where the time goes.
+
+Prints its figures and returns them. Leaves the data as it found it: the orders it created
+(and their timers, events, idempotency keys), its client and the scratch table are deleted.
+`make bench` loads the shared data set first; run alone, `python -m bench.bench_api` loads it
+too (`ensure_data`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CONCURRENCY = 16
+# Seconds of measured load per phase (BENCH_API_SECONDS shortens a trial run).
+CREATE_SECONDS = float(os.environ.get("BENCH_API_SECONDS", "20"))
+LIST_SECONDS = float(os.environ.get("BENCH_API_SECONDS", "15"))
+WARMUP_SECONDS = 3.0
+PGBENCH_SECONDS = int(os.environ.get("BENCH_API_SECONDS", "15"))
+# Two cores: 2 × cores + 1 sync workers is gunicorn's own advice, and what measured best here.
+GUNICORN_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "5"))
+BENCH_CLIENT = "bench-api-ivr"
+
+# --- The load generator (runs in its own process: `python -m bench.bench_api load …`) ---------
+
+
+def _recv_response(sock: socket.socket, buffer: bytes) -> tuple[int, bytes, bool, bytes]:
+    """Read one HTTP/1.1 response: (status, body, server keeps the connection, leftover bytes)."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before the headers")
+        buffer += chunk
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split()[1])
+    length, keep_alive = 0, True
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"connection" and value.strip().lower() == b"close":
+            keep_alive = False
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed inside the body")
+        rest += chunk
+    return status, rest[:length], keep_alive, rest[length:]
+
+
+class _Connection:
+    """A minimal keep-alive HTTP/1.1 client: cheap enough that 16 threads of it leave the
+    cores to the server (http.client costs several times more per request)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def request(self, raw: bytes) -> tuple[int, bytes]:
+        for attempt in (1, 2):
+            if self.sock is None:
+                self.sock = socket.create_connection(("127.0.0.1", self.port))
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.buffer = b""
+            try:
+                self.sock.sendall(raw)
+                status, body, keep, self.buffer = _recv_response(self.sock, self.buffer)
+            except (ConnectionError, OSError):
+                self.close()
+                if attempt == 2:
+                    raise
+                continue
+            if not keep:
+                self.close()
+            return status, body
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = None
+
+
+def _create_request(token: str, account: str, n: int) -> bytes:
+    body = json.dumps({
+        "category": "repair", "caller_phone": "13900000001", "description": "家里停电了，邻居家有电",
+        "customer_account": account, "channel": "ivr",
+    }, ensure_ascii=False).encode()
+    return (
+        f"POST /api/v1/tickets/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n"
+        f"Idempotency-Key: bench-{uuid.uuid4().hex}-{n}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+def _get_request(token: str, path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n\r\n".encode()
+
+
+def load(*, port: int, token: str, kind: str, seconds: float, warmup: float, concurrency: int,
+         accounts: list[str], paths: list[str]) -> dict[str, Any]:
+    """Drive the server with `concurrency` connections for `seconds` after `warmup`."""
+    start_at = time.perf_counter() + warmup
+    stop_at = start_at + seconds
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    statuses: list[dict[int, int]] = [{} for _ in range(concurrency)]
+    errors: list[str] = []
+
+    def worker(index: int) -> None:
+        conn = _Connection(port)
+        rng = random.Random(index)
+        n = 0
+        try:
+            while True:
+                now = time.perf_counter()
+                if now >= stop_at:
+                    return
+                if kind == "create":
+                    raw = _create_request(token, rng.choice(accounts), n)
+                else:
+                    raw = _get_request(token, paths[n % len(paths)])
+                n += 1
+                began = time.perf_counter()
+                status, _body = conn.request(raw)
+                ended = time.perf_counter()
+                if began >= start_at and ended <= stop_at:
+                    latencies[index].append(ended - began)
+                    statuses[index][status] = statuses[index].get(status, 0) + 1
+        except Exception as exc:  # noqa: BLE001 - reported to the parent
+            errors.append(repr(exc))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = sorted(x for per in latencies for x in per)
+    status_counts: dict[str, int] = {}
+    for per in statuses:
+        for code, count in per.items():
+            status_counts[str(code)] = status_counts.get(str(code), 0) + count
+    return {
+        "requests": len(every),
+        "per_second": len(every) / seconds,
+        "p50_ms": 1000 * every[len(every) // 2] if every else None,
+        "p99_ms": 1000 * every[min(len(every) - 1, int(len(every) * 0.99))] if every else None,
+        "statuses": status_counts,
+        "errors": errors[:5],
+    }
+
+
+def _run_load(**kwargs: Any) -> dict[str, Any]:
+    """Run `load` in a separate Python process (the server's cores are not the client's GIL)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.bench_api", "load", json.dumps(kwargs)],
+        cwd=ROOT, capture_output=True, text=True, timeout=kwargs["seconds"] + kwargs["warmup"] + 120,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"load generator failed: {completed.stderr[-2000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+# --- The server -----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "servicedesk.settings_production",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/2",
+        "DB_CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+    }
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    log = tempfile.NamedTemporaryFile(prefix="bench-api-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(
+        [gunicorn, "servicedesk.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(GUNICORN_WORKERS), "--worker-class", "sync", "--backlog", "256",
+         "--log-level", "warning", "--error-logfile", log.name],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    process.log_path = log.name  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {Path(log.name).read_text()[-2000:]}")
+        try:
+            status, _ = _Connection(port).request(_get_request("none", "/api/v1/tickets/"))
+            if status == 401:
+                return process
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not come up in 60 s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    log = Path(process.log_path)  # type: ignore[attr-defined]
+    errors = log.read_text(errors="replace").strip() if log.exists() else ""
+    if errors:
+        print("   gunicorn said:\n      " + "\n      ".join(errors.splitlines()[-20:]))
+    log.unlink(missing_ok=True)
+
+
+# --- pgbench --------------------------------------------------------------------------------
+
+PGBENCH_TABLE = "bench_api_plain_insert"
+# The row an API create writes to tickets_ticket: same columns, values of the same size.
+ORDER_ROW = {
+    "number": "'202611270001234567'", "category": "'repair'", "channel": "'ivr'", "status": "'accepted'",
+    "caller_phone": "'13900000001'", "call_at": "now()", "customer_id": "1", "address": "'供电区1解放路1号'",
+    "description": "'家里停电了，邻居家有电'", "created_via": "'bench-api-ivr'", "service_area_id": "1",
+    "area_type": "'urban'", "feeder": "'10kV1号线'", "transformer_area": "'台区1'", "asset_owner": "'utility'",
+    "created_at": "now()", "updated_at": "now()",
+}
+
+
+def _pgbench_script() -> str:
+    """INSERT INTO <scratch> (every NOT NULL column …) VALUES (…): other columns take NULL, as
+    on a new order; defaults come from the model, so a new field does not break the bench."""
+    from django.db import models
+
+    from tickets.models import Ticket
+
+    columns, values = [], []
+    for field in Ticket._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if field.column in ORDER_ROW or field.name in ORDER_ROW:
+            value = ORDER_ROW.get(field.column, ORDER_ROW.get(field.name))
+        elif field.null:
+            continue
+        elif field.has_default():
+            default = field.get_default()
+            value = ("true" if default else "false") if isinstance(default, bool) else (
+                str(default) if isinstance(default, int | float) else "'" + str(default).replace("'", "''") + "'")
+        elif isinstance(field, models.CharField | models.TextField):
+            value = "''"
+        else:
+            raise ValueError(f"pgbench row: no value for {field.name}")
+        columns.append(field.column)
+        values.append(value)
+    return f"INSERT INTO {PGBENCH_TABLE} ({', '.join(columns)}) VALUES ({', '.join(values)});\n"
+
+
+def pgbench_inserts(database_url: str, *, seconds: int) -> float:
+    """Plain single-row INSERTs per second of an order-sized row (16 clients, 2 threads)."""
+    import dj_database_url
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {PGBENCH_TABLE}")
+        # Same columns and defaults as the orders table, a primary key, no other index.
+        cursor.execute(f"CREATE TABLE {PGBENCH_TABLE} (LIKE tickets_ticket INCLUDING DEFAULTS INCLUDING IDENTITY)")
+        cursor.execute(f"ALTER TABLE {PGBENCH_TABLE} ADD PRIMARY KEY (id)")
+    config = dj_database_url.parse(database_url)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(_pgbench_script())
+    try:
+        completed = subprocess.run(
+            ["pgbench", "-n", "-c", str(CONCURRENCY), "-j", "2", "-T", str(seconds), "-f", script.name,
+             "-h", config["HOST"] or "127.0.0.1", "-p", str(config["PORT"] or 5432),
+             "-U", config["USER"] or "postgres", config["NAME"]],
+            capture_output=True, text=True, timeout=seconds + 60,
+            env={**os.environ, "PGPASSWORD": config["PASSWORD"] or ""},
+        )
+    finally:
+        os.unlink(script.name)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {PGBENCH_TABLE}")
+    for line in completed.stdout.splitlines():
+        if line.startswith("tps = "):
+            return float(line.split()[2])
+    raise RuntimeError(f"pgbench failed: {completed.stdout[-1000:]} {completed.stderr[-1000:]}")
+
+
+# --- Profile of one create --------------------------------------------------------------------
+
+
+def profile_create(token: str, account: str) -> dict[str, Any]:
+    """One create in-process (Django's test client, no network): its SQL and its time."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    body = {"category": "repair", "caller_phone": "13900000001", "description": "家里停电了，邻居家有电",
+            "customer_account": account, "channel": "ivr"}
+
+    def create() -> int:
+        response = client.post("/api/v1/tickets/", body, content_type="application/json",
+                               HTTP_IDEMPOTENCY_KEY=f"bench-profile-{uuid.uuid4().hex}")
+        return response.status_code
+
+    for _ in range(20):  # warm caches (SLA rules, translations, URL resolver)
+        create()
+    with CaptureQueriesContext(connection) as queries:
+        began = time.perf_counter()
+        status = create()
+        elapsed = time.perf_counter() - began
+    statements = [q["sql"] for q in queries.captured_queries]
+    sql_seconds = sum(float(q["time"]) for q in queries.captured_queries)
+
+    timings = []
+    for _ in range(200):
+        began = time.perf_counter()
+        create()
+        timings.append(time.perf_counter() - began)
+    profile_text = ""
+    try:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0002)
+        profiler.start()
+        for _ in range(200):
+            create()
+        profiler.stop()
+        profile_text = profiler.output_text(unicode=False, color=False, show_all=False)
+    except ImportError:
+        pass
+    return {
+        "status": status,
+        "statements": statements,
+        "sql_ms": 1000 * sql_seconds,
+        "first_ms": 1000 * elapsed,
+        "median_ms": 1000 * statistics.median(timings),
+        "profile": profile_text,
+    }
+
+
+def _statement_kind(sql: str) -> str:
+    words = sql.split()
+    head = " ".join(words[:3]).upper()
+    table = next((w.strip('"') for w in words if w.strip('"').startswith(("tickets_", "sla_", "api_", "customers_",
+                                                                         "calls_"))), "")
+    if head.startswith(("SAVEPOINT", "RELEASE")):
+        return head.split()[0]
+    return f"{words[0].upper()} {table}".strip()
+
+
+# --- Data and cleanup -------------------------------------------------------------------------
+
+
+def ensure_data() -> None:
+    """The shared data set of `make bench` (bench/data.py): 2,000,000 orders, 1,000,000 open."""
+    from bench.data import ensure_data as shared
+
+    shared()
+
+
+def _delete_orders_after(last_id: int) -> int:
+    """Delete the orders with id > last_id and everything hanging off them, children first,
+    with set-based SQL (the ORM would load every row to cascade)."""
+    from django.db import connection, models, transaction
+
+    from tickets.models import Ticket
+
+    qn = connection.ops.quote_name
+
+    def delete(model, where: str, params: list[Any], seen: tuple = ()) -> int:
+        table = qn(model._meta.db_table)
+        for rel in model._meta.related_objects:
+            if rel.many_to_many or rel.related_model in seen or rel.related_model is model:
+                continue
+            child = rel.related_model
+            column = qn(rel.field.column)
+            subquery = f"{column} IN (SELECT id FROM {table} WHERE {where})"
+            if rel.on_delete is models.CASCADE:
+                delete(child, subquery, params, (*seen, model))
+            elif rel.on_delete is models.SET_NULL:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"UPDATE {qn(child._meta.db_table)} SET {column} = NULL WHERE {subquery}", params)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
+            return cursor.rowcount
+
+    with transaction.atomic():
+        return delete(Ticket, "id > %s", [last_id])
+
+
+def _sequence_reset(last_id: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), %s, %s)",
+                       [max(last_id, 1), last_id > 0])
+
+
+# --- The run ----------------------------------------------------------------------------------
+
+
+def run(*, database_url: str) -> dict[str, float]:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from api.models import ApiClient, Scope
+    from api.services import api_client_create
+    from customers.models import Customer
+    from tickets.models import Ticket
+
+    orders_present = Ticket.objects.count()
+    last_id = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    accounts = list(Customer.objects.order_by("?").values_list("account_number", flat=True)[:1000]) \
+        if Customer.objects.count() < 10_000 else \
+        list(Customer.objects.filter(pk__in=random.Random(7).sample(range(1, 1_000_000), 1000))
+             .values_list("account_number", flat=True))
+    ApiClient.objects.filter(name=BENCH_CLIENT).delete()
+    client, token = api_client_create(name=BENCH_CLIENT, scopes=list(Scope.values))
+    connection.close()  # gunicorn's workers and pgbench get the database to themselves
+
+    port = _free_port()
+    server = _start_gunicorn(database_url, port)
+    results: dict[str, Any] = {}
+    try:
+        # Cursor pages deep into the list: the 2nd to 20th page of the default order and of
+        # the open repairs, gathered once so the load mixes first and follow-up pages.
+        paths = ["/api/v1/tickets/", "/api/v1/tickets/?category=repair&status=dispatched",
+                 "/api/v1/tickets/?breached=true", "/api/v1/tickets/?area_type=rural"]
+        conn = _Connection(port)
+        next_url = "/api/v1/tickets/"
+        for _ in range(20):
+            status, body = conn.request(_get_request(token, next_url))
+            page = json.loads(body)
+            if status != 200 or not page.get("next"):
+                break
+            next_url = page["next"].split("127.0.0.1", 1)[-1]
+            paths.append(next_url)
+        conn.close()
+
+        common = {"port": port, "token": token, "warmup": WARMUP_SECONDS, "concurrency": CONCURRENCY,
+                  "accounts": accounts, "paths": paths}
+        results["create"] = _run_load(kind="create", seconds=CREATE_SECONDS, **common)
+        results["list"] = _run_load(kind="list", seconds=LIST_SECONDS, **common)
+    finally:
+        _stop(server)
+
+    insert_rate = pgbench_inserts(database_url, seconds=PGBENCH_SECONDS)
+    profile = profile_create(token, accounts[0])
+    created = Ticket.objects.filter(id__gt=last_id).count()
+    deleted = _delete_orders_after(last_id)
+    _sequence_reset(last_id)
+    ApiClient.objects.filter(pk=client.pk).delete()
+
+    create, listing = results["create"], results["list"]
+    ratio = create["per_second"] / insert_rate
+    kinds: dict[str, int] = {}
+    for sql in profile["statements"]:
+        kinds[_statement_kind(sql)] = kinds.get(_statement_kind(sql), 0) + 1
+    sla_statements = sum(count for kind, count in kinds.items() if "sla_" in kind)
+
+    print(f"   orders present: {orders_present:,}; gunicorn: {GUNICORN_WORKERS} sync workers, DEBUG off; "
+          f"load: {CONCURRENCY} connections from a separate process")
+    print(f"   create  POST /api/v1/tickets/ (token + Idempotency-Key + account lookup): "
+          f"{create['per_second']:.0f}/s, p50 {create['p50_ms']:.1f} ms, p99 {create['p99_ms']:.1f} ms "
+          f"over {CREATE_SECONDS:.0f} s, answers {create['statuses']}")
+    print(f"   list    GET /api/v1/tickets/ (first and cursor pages, filters): "
+          f"{listing['per_second']:.0f}/s, p50 {listing['p50_ms']:.1f} ms, p99 {listing['p99_ms']:.1f} ms "
+          f"over {LIST_SECONDS:.0f} s, answers {listing['statuses']}")
+    print(f"   pgbench plain single-row INSERT of an order-sized row, 16 clients: {insert_rate:.0f}/s")
+    print(f"   create rate / insert rate: {100 * ratio:.1f} % (target >= 5 %)")
+    print(f"   one create: {len(profile['statements'])} SQL statements ({sla_statements} by the SLA engine), "
+          f"{profile['sql_ms']:.1f} ms in SQL of {profile['first_ms']:.1f} ms in-process "
+          f"(median of 200: {profile['median_ms']:.1f} ms)")
+    for kind, count in kinds.items():
+        print(f"      {count} x {kind}")
+    if profile["profile"]:
+        print("   where the time of 200 in-process creates goes (pyinstrument, abridged):")
+        for line in profile["profile"].splitlines()[:60]:
+            print("      " + line)
+    for phase, figures in results.items():
+        if figures["errors"]:
+            print(f"   {phase} load errors: {figures['errors']}")
+    print(f"   cleanup: {created:,} orders created by the bench, {deleted:,} deleted with their timers and events")
+    return {
+        "orders_present": float(orders_present),
+        "create_per_second": create["per_second"],
+        "create_p50_ms": create["p50_ms"],
+        "create_p99_ms": create["p99_ms"],
+        "list_per_second": listing["per_second"],
+        "list_p50_ms": listing["p50_ms"],
+        "list_p99_ms": listing["p99_ms"],
+        "insert_per_second": insert_rate,
+        "create_to_insert_ratio": ratio,
+        "create_sql_statements": float(len(profile["statements"])),
+        "create_sla_sql_statements": float(sla_statements),
+    }
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["load"]:
+        print(json.dumps(load(**json.loads(argv[1]))))
+        return 0
+    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servicedesk_bench")
+    os.environ["DATABASE_URL"] = url
+    from bench.__main__ import _create_database
+
+    _create_database(url)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    ensure_data()
+    run(database_url=url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
