@@ -181,3 +181,33 @@ def test_the_whole_repair_flow_with_the_keyboard_only(page, login, alice, urban_
     assert ticket.subtype is not None and ticket.description == "整栋楼没电"
     expect(page.locator("#done [data-timer=arrival] .countdown")).to_contain_text("剩余")
     shot(page)
+
+
+def test_my_orders_counts_down_live_with_at_risk_and_overdue_highlighted(
+    page, login, alice, alice_actor, urban_customer, shot
+):
+    now = timezone.now()
+    at_risk = services.ticket_create(category="repair", caller_phone="13800000001", description="没电",
+                                     actor=alice_actor, customer=urban_customer, dispatch=True,
+                                     now=now - timedelta(minutes=35))
+    overdue = services.ticket_create(category="repair", caller_phone="13800000001", description="电压低",
+                                     actor=alice_actor, customer=urban_customer, dispatch=True,
+                                     now=now - timedelta(hours=2))
+    login(page, alice)
+    page.goto("/tickets/mine/")
+    risky = page.locator(f"tr[data-number='{at_risk.number}'] .countdown")
+    expect(risky).to_have_class("countdown at-risk")
+    expect(risky).to_contain_text("剩余 04:")
+    first = risky.text_content()
+    expect(risky).not_to_have_text(first)  # it counts down by itself
+    late = page.locator(f"tr[data-number='{overdue.number}'] .countdown")
+    expect(late).to_have_class("countdown breached")
+    expect(late).to_contain_text("已超时 1:20:")
+    shot(page)
+    page.click(f"a:text('{overdue.number}')")
+    expect(page.locator("h1")).to_contain_text(overdue.number)
+    expect(page.locator(".timeline")).to_contain_text("王丽")
+    page.fill("#cancel-reason", "客户来电告知已自行恢复")
+    page.click(".action-cancel button")
+    expect(page.locator(".status-badge")).to_have_text("已撤销")
+    shot(page, "detail")

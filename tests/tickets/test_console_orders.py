@@ -256,3 +256,11 @@ def test_the_resident_id_is_masked_for_an_agent(client, alice, alice_actor, urba
     client.force_login(alice)
     page = client.get(detail_url(ticket)).content.decode()
     assert "110101199003071233" not in page and "110***********1233" in page
+
+
+def test_an_order_from_an_integration_client_shows_the_client_as_its_source(client, dave, urban_customer):
+    ticket = services.ticket_create(category="repair", caller_phone="13800000001", description="IVR 报修",
+                                    actor=services.Actor(label="ivr"), customer=urban_customer, channel="ivr")
+    client.force_login(dave)
+    page = client.get(detail_url(ticket)).content.decode()
+    assert page.count("ivr") >= 2  # the owner field and the timeline
