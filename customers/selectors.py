@@ -62,7 +62,9 @@ def customer_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
             pass
         if _ACCOUNT.match(digits):
             condition |= Q(account_number=digits)
-        return list(_card_qs().filter(condition).order_by("-is_important", "account_number")[:limit])
+        return list(
+            _card_qs().filter(condition).order_by("-is_important", "account_number")[:limit]
+        )
     condition = Q(name__startswith=text)
     if len(text) >= MIN_ADDRESS_FRAGMENT:
         condition |= Q(address__icontains=text) | Q(name__icontains=text)

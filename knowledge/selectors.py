@@ -17,7 +17,9 @@ SEARCH_LIMIT = 10
 _SPLIT = re.compile(r"[\s,，、;；]+")
 
 
-def article_search(*, query: str, category_id: int | None = None, limit: int = SEARCH_LIMIT) -> list[Article]:
+def article_search(
+    *, query: str, category_id: int | None = None, limit: int = SEARCH_LIMIT
+) -> list[Article]:
     """Active articles containing every word of `query` (title, keywords or answer)."""
     words = [w for w in _SPLIT.split((query or "").strip()) if w]
     if not words:
@@ -27,7 +29,9 @@ def article_search(*, query: str, category_id: int | None = None, limit: int = S
         qs = qs.filter(category_id=category_id)
     title_hits = Q()
     for word in words:
-        qs = qs.filter(Q(title__icontains=word) | Q(keywords__icontains=word) | Q(body__icontains=word))
+        qs = qs.filter(
+            Q(title__icontains=word) | Q(keywords__icontains=word) | Q(body__icontains=word)
+        )
         title_hits &= Q(title__icontains=word) | Q(keywords__icontains=word)
     rank = Case(When(title_hits, then=Value(0)), default=Value(1), output_field=IntegerField())
     return list(qs.annotate(rank=rank).order_by("rank", "category__sort_order", "title")[:limit])

@@ -22,9 +22,17 @@ def search(request):
     except ValueError:
         category_id = None
     articles = article_search(query=request.GET.get("q", ""), category_id=category_id)
-    return JsonResponse({
-        "results": [
-            {"id": a.pk, "title": a.title, "category": a.category.name, "keywords": a.keywords, "body": a.body}
-            for a in articles
-        ]
-    })
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": a.pk,
+                    "title": a.title,
+                    "category": a.category.name,
+                    "keywords": a.keywords,
+                    "body": a.body,
+                }
+                for a in articles
+            ]
+        }
+    )

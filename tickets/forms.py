@@ -44,31 +44,47 @@ def add_service_errors(form: forms.Form, error: Any) -> None:
 class IntakeForm(forms.Form):
     """A new order from the call-intake screen; `service_kwargs()` feeds ticket_create."""
 
-    caller_phone = forms.CharField(max_length=30, error_messages={"required": _("Enter the caller's phone number.")})
+    caller_phone = forms.CharField(
+        max_length=30, error_messages={"required": _("Enter the caller's phone number.")}
+    )
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
     call_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     # Not required by the field: linking a call to an outage implies a repair (see clean).
     category = forms.ChoiceField(choices=Category.choices, widget=forms.RadioSelect, required=False)
-    subtype = forms.ModelChoiceField(queryset=SubType.objects.filter(parent__isnull=True), required=False)
-    detail = forms.ModelChoiceField(queryset=SubType.objects.filter(parent__isnull=False), required=False)
+    subtype = forms.ModelChoiceField(
+        queryset=SubType.objects.filter(parent__isnull=True), required=False
+    )
+    detail = forms.ModelChoiceField(
+        queryset=SubType.objects.filter(parent__isnull=False), required=False
+    )
     address = forms.CharField(required=False, max_length=200)
     area_type = forms.ChoiceField(choices=[("", "—"), *AreaType.choices], required=False)
     description = forms.CharField(
-        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
-    handling_unit = forms.ModelChoiceField(queryset=HandlingUnit.objects.filter(is_active=True), required=False)
+    handling_unit = forms.ModelChoiceField(
+        queryset=HandlingUnit.objects.filter(is_active=True), required=False
+    )
     # Repair.
     inside_installation = forms.ChoiceField(
-        choices=[(INSIDE_NO, INSIDE_NO), (INSIDE_YES, INSIDE_YES)], widget=forms.RadioSelect, required=False,
+        choices=[(INSIDE_NO, INSIDE_NO), (INSIDE_YES, INSIDE_YES)],
+        widget=forms.RadioSelect,
+        required=False,
     )
     feeder = forms.CharField(required=False, max_length=60)
     transformer_area = forms.CharField(required=False, max_length=60)
     paid_override_reason = forms.CharField(required=False, max_length=200)
     link_outage = forms.IntegerField(required=False)
     # Inquiry.
-    reply_form = forms.ChoiceField(choices=ReplyForm.choices, required=False, widget=forms.RadioSelect)
+    reply_form = forms.ChoiceField(
+        choices=ReplyForm.choices, required=False, widget=forms.RadioSelect
+    )
     knowledge_article = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    reply = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    reply = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     # Application.
     application_channel = forms.ChoiceField(choices=Channel.choices, required=False)
     resident_id = forms.CharField(required=False, max_length=18)
@@ -121,8 +137,10 @@ class IntakeForm(forms.Form):
             # the caller reports when the agent has not typed anything else.
             data["category"] = Category.REPAIR
             if not (data.get("description") or "").strip():
-                data["description"] = str(_("No power: told the caller about outage %(number)s.")
-                                          % {"number": data["link_outage"].number})
+                data["description"] = str(
+                    _("No power: told the caller about outage %(number)s.")
+                    % {"number": data["link_outage"].number}
+                )
             data["inside_installation"] = INSIDE_NO
         category = data.get("category")
         if not category:
@@ -150,7 +168,9 @@ class IntakeForm(forms.Form):
                 "First ask whether the fault is inside the customer's own installation."
             )
             if data.get("customer") is None:
-                required["address"] = _("Enter the fault address: the crew needs it to find the place.")
+                required["address"] = _(
+                    "Enter the fault address: the crew needs it to find the place."
+                )
         elif category == Category.INQUIRY:
             if (data.get("reply_form") or ReplyForm.ON_CALL) == ReplyForm.ON_CALL:
                 required["reply"] = _("Write down the answer given on the call.")
@@ -205,7 +225,9 @@ class IntakeForm(forms.Form):
             reply_form = data.get("reply_form") or ReplyForm.ON_CALL
             kwargs.update(reply_form=reply_form, knowledge_article=data.get("knowledge_article"))
             if reply_form == ReplyForm.ON_CALL:
-                kwargs.update(answer_on_call=True, reply=data.get("reply", "").strip(), dispatch=False)
+                kwargs.update(
+                    answer_on_call=True, reply=data.get("reply", "").strip(), dispatch=False
+                )
         elif category == Category.APPLICATION:
             kwargs.update(
                 application_channel=data.get("application_channel") or Channel.PHONE,
@@ -229,8 +251,9 @@ class HastenForm(forms.Form):
 class DispositionForm(forms.Form):
     """A call that became no order: wrong number or nuisance."""
 
-    disposition = forms.ChoiceField(choices=[("wrong_number", "wrong_number"), ("nuisance", "nuisance"),
-                                             ("silent", "silent")])
+    disposition = forms.ChoiceField(
+        choices=[("wrong_number", "wrong_number"), ("nuisance", "nuisance"), ("silent", "silent")]
+    )
     call_id = forms.CharField(required=False, max_length=64)
     caller_phone = forms.CharField(required=False, max_length=30)
     note = forms.CharField(required=False, max_length=200)

@@ -151,7 +151,11 @@ def _panel_context(*, phone: str, query: str, customer_id: str, now: datetime) -
 
 
 def _subtypes() -> list[SubType]:
-    return list(SubType.objects.filter(is_active=True).order_by("category", "parent_id", "sort_order", "code"))
+    return list(
+        SubType.objects.filter(is_active=True).order_by(
+            "category", "parent_id", "sort_order", "code"
+        )
+    )
 
 
 def _intake_context(request: HttpRequest, *, form: IntakeForm, panel: dict, now: datetime) -> dict:
@@ -188,13 +192,19 @@ def intake(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _intake_submit(request, now=now)
     phone = request.GET.get("phone", "")
-    panel = _panel_context(phone=phone, query=request.GET.get("q", ""),
-                           customer_id=request.GET.get("customer", ""), now=now)
+    panel = _panel_context(
+        phone=phone,
+        query=request.GET.get("q", ""),
+        customer_id=request.GET.get("customer", ""),
+        now=now,
+    )
     initial = {"caller_phone": phone, "call_id": request.GET.get("call", "")}
     if panel["customer"] is not None:
         initial["customer"] = panel["customer"].pk
     form = IntakeForm(initial=initial)
-    return render(request, "tickets/intake.html", _intake_context(request, form=form, panel=panel, now=now))
+    return render(
+        request, "tickets/intake.html", _intake_context(request, form=form, panel=panel, now=now)
+    )
 
 
 def _intake_submit(request: HttpRequest, *, now: datetime) -> HttpResponse:
@@ -203,7 +213,9 @@ def _intake_submit(request: HttpRequest, *, now: datetime) -> HttpResponse:
         kwargs = form.service_kwargs()
         try:
             if form.outage is not None:
-                ticket = services.ticket_create_for_outage(outage=form.outage, actor=_actor(request), **kwargs)
+                ticket = services.ticket_create_for_outage(
+                    outage=form.outage, actor=_actor(request), **kwargs
+                )
             else:
                 ticket = services.ticket_create(actor=_actor(request), **kwargs)
         except TicketError as error:
@@ -216,8 +228,12 @@ def _intake_submit(request: HttpRequest, *, now: datetime) -> HttpResponse:
             if ticket.call_id:
                 params["call"] = ticket.call.call_id
             return redirect(f"{reverse('tickets:intake')}?{urlencode(params)}")
-    panel = _panel_context(phone=request.POST.get("caller_phone", ""), query="",
-                           customer_id=request.POST.get("customer", ""), now=now)
+    panel = _panel_context(
+        phone=request.POST.get("caller_phone", ""),
+        query="",
+        customer_id=request.POST.get("customer", ""),
+        now=now,
+    )
     context = _intake_context(request, form=form, panel=panel, now=now)
     return render(request, "tickets/intake.html", context, status=400)
 
@@ -227,8 +243,12 @@ def _intake_submit(request: HttpRequest, *, now: datetime) -> HttpResponse:
 def caller_panel(request: HttpRequest) -> HttpResponse:
     """The caller panel alone (search results or the card), for the console's script."""
     now = timezone.now()
-    panel = _panel_context(phone=request.GET.get("phone", ""), query=request.GET.get("q", ""),
-                           customer_id=request.GET.get("customer", ""), now=now)
+    panel = _panel_context(
+        phone=request.GET.get("phone", ""),
+        query=request.GET.get("q", ""),
+        customer_id=request.GET.get("customer", ""),
+        now=now,
+    )
     return render(request, "tickets/partials/caller_panel.html", {**panel, "now": now})
 
 
@@ -239,21 +259,24 @@ def live_call(request: HttpRequest) -> JsonResponse:
     call = selectors.call_live_for_agent(user=request.user, now=timezone.now())
     if call is None:
         return JsonResponse({"call": None})
-    return JsonResponse({
-        "call": {
-            "call_id": call.call_id,
-            "caller_phone": call.caller_phone,
-            "ring_at": call.ring_at.isoformat() if call.ring_at else None,
-            "answer_at": call.answer_at.isoformat() if call.answer_at else None,
-            "state": "talking" if call.answer_at else "ringing",
+    return JsonResponse(
+        {
+            "call": {
+                "call_id": call.call_id,
+                "caller_phone": call.caller_phone,
+                "ring_at": call.ring_at.isoformat() if call.ring_at else None,
+                "answer_at": call.answer_at.isoformat() if call.answer_at else None,
+                "state": "talking" if call.answer_at else "ringing",
+            }
         }
-    })
+    )
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -268,15 +291,21 @@ def hasten(request: HttpRequest, number: str) -> HttpResponse:
     data = form.cleaned_data
     try:
         services.ticket_hasten(
-            ticket=ticket, actor=_actor(request), text=data.get("text", ""),
-            caller_phone=_normalized(data.get("caller_phone", "")), call_id=data.get("call_id", ""),
+            ticket=ticket,
+            actor=_actor(request),
+            text=data.get("text", ""),
+            caller_phone=_normalized(data.get("caller_phone", "")),
+            call_id=data.get("call_id", ""),
         )
     except TicketError as error:
         messages.error(request, error.message)
     else:
         ticket.refresh_from_db(fields=["call_count"])
-        messages.success(request, _("Hastening logged on order %(number)s (call no. %(count)s); its handler is told.")
-                         % {"number": ticket.number, "count": ticket.call_count})
+        messages.success(
+            request,
+            _("Hastening logged on order %(number)s (call no. %(count)s); its handler is told.")
+            % {"number": ticket.number, "count": ticket.call_count},
+        )
     return redirect(_safe_next(request, reverse("tickets:intake")))
 
 
@@ -291,14 +320,23 @@ def call_disposition(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     try:
         call = services.call_record_disposition(
-            actor=_actor(request), disposition=data["disposition"], call_id=data.get("call_id", ""),
-            caller_phone=data.get("caller_phone", ""), note=data.get("note", ""),
+            actor=_actor(request),
+            disposition=data["disposition"],
+            call_id=data.get("call_id", ""),
+            caller_phone=data.get("caller_phone", ""),
+            note=data.get("note", ""),
         )
     except CallError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Call from %(phone)s logged as: %(disposition)s.")
-                         % {"phone": call.caller_phone or "—", "disposition": Disposition(call.disposition).label})
+        messages.success(
+            request,
+            _("Call from %(phone)s logged as: %(disposition)s.")
+            % {
+                "phone": call.caller_phone or "—",
+                "disposition": Disposition(call.disposition).label,
+            },
+        )
     return redirect("tickets:intake")
 
 
@@ -314,7 +352,10 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     callbacks, open_orders, to_visit, to_archive = [], [], [], []
     for ticket in tickets:
         if ticket.status in OPEN_STATUSES:
-            if ticket.category == Category.INQUIRY and ticket.reply_form in (ReplyForm.CALLBACK, ReplyForm.SMS):
+            if ticket.category == Category.INQUIRY and ticket.reply_form in (
+                ReplyForm.CALLBACK,
+                ReplyForm.SMS,
+            ):
                 callbacks.append(ticket)
             else:
                 open_orders.append(ticket)
@@ -325,10 +366,17 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     far = timezone.now().replace(year=9999)
     open_orders.sort(key=lambda t: (not t.supervised, t.next_due or far))
     callbacks.sort(key=lambda t: t.next_due or far)
-    return render(request, "tickets/my_orders.html", {
-        "open_orders": open_orders, "callbacks": callbacks, "to_visit": to_visit,
-        "to_archive": to_archive, "now": now,
-    })
+    return render(
+        request,
+        "tickets/my_orders.html",
+        {
+            "open_orders": open_orders,
+            "callbacks": callbacks,
+            "to_visit": to_visit,
+            "to_archive": to_archive,
+            "now": now,
+        },
+    )
 
 
 @login_required
@@ -343,24 +391,38 @@ def unit_orders(request: HttpRequest) -> HttpResponse:
 # --- The order page and its actions ----------------------------------------------------------
 
 
-def _detail_response(request: HttpRequest, number: str, *, forms: dict | None = None,
-                     error: str = "", status: int = 200) -> HttpResponse:
+def _detail_response(
+    request: HttpRequest,
+    number: str,
+    *,
+    forms: dict | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
     now = timezone.now()
     ticket = selectors.ticket_get_for_page(user=request.user, number=number)
     _mark_timers(ticket.timer_list, now)
-    actions = [a for a in ticket_actions_for(user=request.user, ticket=ticket) if a in ACTION_SERVICES]
+    actions = [
+        a for a in ticket_actions_for(user=request.user, ticket=ticket) if a in ACTION_SERVICES
+    ]
     forms = forms or {}
-    return render(request, "tickets/detail.html", {
-        "ticket": ticket,
-        "actions": actions,
-        "forms": {a: forms.get(a) or ActionForm(action=a) for a in actions},
-        "satisfactions": Satisfaction.choices,
-        # Personal data: in full only to those who process applications.
-        "resident_id": ticket.resident_id if has_role(request.user, *RESIDENT_ID_ROLES)
-        else mask_resident_id(ticket.resident_id),
-        "action_error": error,
-        "now": now,
-    }, status=status)
+    return render(
+        request,
+        "tickets/detail.html",
+        {
+            "ticket": ticket,
+            "actions": actions,
+            "forms": {a: forms.get(a) or ActionForm(action=a) for a in actions},
+            "satisfactions": Satisfaction.choices,
+            # Personal data: in full only to those who process applications.
+            "resident_id": ticket.resident_id
+            if has_role(request.user, *RESIDENT_ID_ROLES)
+            else mask_resident_id(ticket.resident_id),
+            "action_error": error,
+            "now": now,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -376,13 +438,22 @@ def _note(data: dict) -> str:
 # One service per action; each receives the order, the actor and the form's cleaned data.
 ACTION_SERVICES: dict[str, Callable] = {
     Action.DISPATCH: lambda t, a, d: services.ticket_dispatch(ticket=t, actor=a, note=_note(d)),
-    Action.ACKNOWLEDGE: lambda t, a, d: services.ticket_acknowledge(ticket=t, actor=a, note=_note(d)),
+    Action.ACKNOWLEDGE: lambda t, a, d: services.ticket_acknowledge(
+        ticket=t, actor=a, note=_note(d)
+    ),
     Action.ARRIVE: lambda t, a, d: services.ticket_record_arrival(ticket=t, actor=a, note=_note(d)),
     Action.RESOLVE: lambda t, a, d: services.ticket_resolve(
-        ticket=t, actor=a, cause=d.get("cause", "").strip(), work_done=d.get("work_done", "").strip(),
-        reply=d.get("reply", "").strip(), power_restored=bool(d.get("power_restored")), note=_note(d),
+        ticket=t,
+        actor=a,
+        cause=d.get("cause", "").strip(),
+        work_done=d.get("work_done", "").strip(),
+        reply=d.get("reply", "").strip(),
+        power_restored=bool(d.get("power_restored")),
+        note=_note(d),
     ),
-    Action.REPLY: lambda t, a, d: services.ticket_reply(ticket=t, actor=a, reply=d["reply"], note=_note(d)),
+    Action.REPLY: lambda t, a, d: services.ticket_reply(
+        ticket=t, actor=a, reply=d["reply"], note=_note(d)
+    ),
     Action.VISIT: lambda t, a, d: services.ticket_visit(
         ticket=t, actor=a, satisfaction=d["satisfaction"], note=_note(d)
     ),
@@ -401,7 +472,9 @@ def ticket_action(request: HttpRequest, number: str, action: str) -> HttpRespons
         return _detail_response(request, number, error=_("Unknown action."), status=404)
     if action not in ticket_actions_for(user=request.user, ticket=ticket):
         return _detail_response(
-            request, number, status=409,
+            request,
+            number,
+            status=409,
             error=_("This action is not available to you for the order in its current state."),
         )
     form = ActionForm(request.POST, action=action)

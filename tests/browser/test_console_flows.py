@@ -19,12 +19,16 @@ from tickets import services
 from tickets.models import Hastening, Status, SubType, Ticket
 
 # serialized_rollback: the data the migrations seed (roles, taxonomy, SLA rules) survives each test.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def ring(call_id: str, phone: str, agent: str = "alice") -> None:
-    services.call_event_handle(call_id=call_id, event="ring", at=timezone.now(), caller_phone=phone,
-                               agent_username=agent)
+    services.call_event_handle(
+        call_id=call_id, event="ring", at=timezone.now(), caller_phone=phone, agent_username=agent
+    )
 
 
 def open_console(page, login, alice):
@@ -66,8 +70,14 @@ def test_a_rural_repair_from_the_ringing_call_to_the_dispatched_order_and_its_ar
 def test_a_repeat_call_is_turned_into_a_hastening_in_one_action(
     page, login, alice, alice_actor, urban_customer, shot
 ):
-    ticket = services.ticket_create(category="repair", caller_phone="13800000001", description="没电",
-                                    actor=alice_actor, customer=urban_customer, dispatch=True)
+    ticket = services.ticket_create(
+        category="repair",
+        caller_phone="13800000001",
+        description="没电",
+        actor=alice_actor,
+        customer=urban_customer,
+        dispatch=True,
+    )
     open_console(page, login, alice)
     ring("SW-200", "13800000001")
     open_order = page.locator(f".open-order[data-number='{ticket.number}']")
@@ -87,18 +97,26 @@ def test_a_repair_in_an_outage_area_is_linked_to_the_outage_without_a_new_dispat
     page, login, alice, urban_customer, urban_area, shot
 ):
     now = timezone.localtime()
-    outage = Outage.objects.create(number="TD-7", kind=Outage.Kind.FAULT, title="10kV城东线故障",
-                                   starts_at=now - timedelta(hours=1),
-                                   expected_restoration_at=now.replace(hour=23, minute=30))
+    outage = Outage.objects.create(
+        number="TD-7",
+        kind=Outage.Kind.FAULT,
+        title="10kV城东线故障",
+        starts_at=now - timedelta(hours=1),
+        expected_restoration_at=now.replace(hour=23, minute=30),
+    )
     outage.service_areas.add(urban_area)
     open_console(page, login, alice)
     ring("SW-300", "13800000001")
-    expect(page.locator(".outage-sentence")).to_have_text("您所在区域因设备故障停电，预计今天 23:30 恢复供电。")
+    expect(page.locator(".outage-sentence")).to_have_text(
+        "您所在区域因设备故障停电，预计今天 23:30 恢复供电。"
+    )
     shot(page, "card")
     page.click(".link-outage")
     expect(page.locator("#order-number")).to_be_visible()
     ticket = Ticket.objects.get()
-    assert ticket.status == Status.MERGED and ticket.outage == outage and ticket.handling_unit is None
+    assert (
+        ticket.status == Status.MERGED and ticket.outage == outage and ticket.handling_unit is None
+    )
     expect(page.locator("#done")).to_contain_text("已合并")
     assert Call.objects.get(call_id="SW-300").disposition == Disposition.OUTAGE_INFO
     shot(page)
@@ -108,8 +126,12 @@ def test_an_inquiry_answered_from_the_knowledge_base_and_closed_on_the_call(
     page, login, alice, urban_customer, shot
 ):
     category = ArticleCategory.objects.create(name="电价电费")
-    article = Article.objects.create(category=category, title="居民阶梯电价", keywords="阶梯 电价",
-                                     body="居民生活用电实行阶梯电价，第一档每月 200 千瓦时以内。")
+    article = Article.objects.create(
+        category=category,
+        title="居民阶梯电价",
+        keywords="阶梯 电价",
+        body="居民生活用电实行阶梯电价，第一档每月 200 千瓦时以内。",
+    )
     open_console(page, login, alice)
     page.fill("#id_caller_phone", "13800000001")
     page.keyboard.press("Enter")
@@ -149,7 +171,9 @@ def test_a_complaint_missing_the_party_shows_the_chinese_message_and_stores_noth
     shot(page)
 
 
-def test_the_whole_repair_flow_with_the_keyboard_only(page, login, alice, urban_customer, urban_crew, shot):
+def test_the_whole_repair_flow_with_the_keyboard_only(
+    page, login, alice, urban_customer, urban_crew, shot
+):
     SubType.objects.filter(code="repair-lv").update(sort_order=0)
     open_console(page, login, alice)
 
@@ -187,12 +211,24 @@ def test_my_orders_counts_down_live_with_at_risk_and_overdue_highlighted(
     page, login, alice, alice_actor, urban_customer, shot
 ):
     now = timezone.now()
-    at_risk = services.ticket_create(category="repair", caller_phone="13800000001", description="没电",
-                                     actor=alice_actor, customer=urban_customer, dispatch=True,
-                                     now=now - timedelta(minutes=35))
-    overdue = services.ticket_create(category="repair", caller_phone="13800000001", description="电压低",
-                                     actor=alice_actor, customer=urban_customer, dispatch=True,
-                                     now=now - timedelta(hours=2))
+    at_risk = services.ticket_create(
+        category="repair",
+        caller_phone="13800000001",
+        description="没电",
+        actor=alice_actor,
+        customer=urban_customer,
+        dispatch=True,
+        now=now - timedelta(minutes=35),
+    )
+    overdue = services.ticket_create(
+        category="repair",
+        caller_phone="13800000001",
+        description="电压低",
+        actor=alice_actor,
+        customer=urban_customer,
+        dispatch=True,
+        now=now - timedelta(hours=2),
+    )
     login(page, alice)
     page.goto("/tickets/mine/")
     risky = page.locator(f"tr[data-number='{at_risk.number}'] .countdown")

@@ -18,12 +18,16 @@ def test_a_caller_is_found_by_the_number_in_any_form(urban_customer, important_c
     assert customer_find_by_phone(phone="withheld") == []
 
 
-def test_search_finds_by_account_number_name_start_and_address_part(urban_customer, rural_customer, important_customer):
+def test_search_finds_by_account_number_name_start_and_address_part(
+    urban_customer, rural_customer, important_customer
+):
     assert customer_search(query="3100000002") == [rural_customer]
     assert customer_search(query="李") == [rural_customer]
     assert customer_search(query="人民医院") == [important_customer]
     assert set(customer_search(query="城东供电区幸福路")) == {urban_customer, important_customer}
-    assert customer_search(query="城东供电区幸福路")[0] == important_customer  # important customers first
+    assert (
+        customer_search(query="城东供电区幸福路")[0] == important_customer
+    )  # important customers first
     assert customer_search(query="  ") == []
 
 
@@ -32,12 +36,21 @@ def articles(db):
     tariffs = ArticleCategory.objects.create(name="电价电费", sort_order=1)
     payment = ArticleCategory.objects.create(name="缴费渠道", sort_order=2)
     return {
-        "ladder": Article.objects.create(category=tariffs, title="居民阶梯电价", keywords="阶梯 电价",
-                                         body="第一档每月 200 千瓦时以内……"),
-        "online": Article.objects.create(category=payment, title="网上缴费", keywords="缴费 网上国网 微信",
-                                         body="可通过网上国网 App、微信或支付宝缴纳电费。阶梯电价按年度累计。"),
-        "hidden": Article.objects.create(category=payment, title="旧缴费点", keywords="缴费", body="已撤销",
-                                         is_active=False),
+        "ladder": Article.objects.create(
+            category=tariffs,
+            title="居民阶梯电价",
+            keywords="阶梯 电价",
+            body="第一档每月 200 千瓦时以内……",
+        ),
+        "online": Article.objects.create(
+            category=payment,
+            title="网上缴费",
+            keywords="缴费 网上国网 微信",
+            body="可通过网上国网 App、微信或支付宝缴纳电费。阶梯电价按年度累计。",
+        ),
+        "hidden": Article.objects.create(
+            category=payment, title="旧缴费点", keywords="缴费", body="已撤销", is_active=False
+        ),
     }
 
 

@@ -26,8 +26,16 @@ def bj(year, month, day, hour=0, minute=0):
 
 
 def repair(actor, customer, *, now, dispatch=True, **extra):
-    return services.ticket_create(category="repair", caller_phone="13800000001", description="家里没电",
-                                  actor=actor, customer=customer, dispatch=dispatch, now=now, **extra)
+    return services.ticket_create(
+        category="repair",
+        caller_phone="13800000001",
+        description="家里没电",
+        actor=actor,
+        customer=customer,
+        dispatch=dispatch,
+        now=now,
+        **extra,
+    )
 
 
 def detail_url(ticket):
@@ -41,7 +49,9 @@ def action_url(ticket, action):
 # --- My orders ----------------------------------------------------------------------------------
 
 
-def test_my_orders_counts_down_the_arrival_of_a_dispatched_repair(client, alice, alice_actor, urban_customer):
+def test_my_orders_counts_down_the_arrival_of_a_dispatched_repair(
+    client, alice, alice_actor, urban_customer
+):
     ticket = repair(alice_actor, urban_customer, now=bj(2025, 6, 3, 10, 0))
     client.force_login(alice)
     with time_machine.travel(bj(2025, 6, 3, 10, 10), tick=False):
@@ -51,13 +61,20 @@ def test_my_orders_counts_down_the_arrival_of_a_dispatched_repair(client, alice,
     assert "row-breached" not in page and "row-at-risk" not in page
 
 
-def test_my_orders_highlights_at_risk_and_breached_timers(client, alice, alice_actor, urban_customer, rural_customer):
-    at_risk = repair(alice_actor, urban_customer, now=bj(2025, 6, 3, 10, 0))  # due 10:40, at risk from 10:32
+def test_my_orders_highlights_at_risk_and_breached_timers(
+    client, alice, alice_actor, urban_customer, rural_customer
+):
+    at_risk = repair(
+        alice_actor, urban_customer, now=bj(2025, 6, 3, 10, 0)
+    )  # due 10:40, at risk from 10:32
     breached = repair(alice_actor, rural_customer, now=bj(2025, 6, 3, 8, 0))  # due 09:25
     client.force_login(alice)
     with time_machine.travel(bj(2025, 6, 3, 10, 35), tick=False):
         page = client.get(MY_ORDERS).content.decode()
-    row = {t.number: page.split(f'data-number="{t.number}"')[0].rsplit("<tr", 1)[1] for t in (at_risk, breached)}
+    row = {
+        t.number: page.split(f'data-number="{t.number}"')[0].rsplit("<tr", 1)[1]
+        for t in (at_risk, breached)
+    }
     assert "row-at-risk" in row[at_risk.number] and "row-breached" not in row[at_risk.number]
     assert "row-breached" in row[breached.number]
     assert 'class="countdown breached"' in page and 'class="countdown at-risk"' in page
@@ -66,13 +83,31 @@ def test_my_orders_highlights_at_risk_and_breached_timers(client, alice, alice_a
 def test_my_orders_lists_callbacks_and_return_visits_due_but_not_other_agents_orders(
     client, alice, alice_actor, dave, urban_customer, service_department
 ):
-    callback = services.ticket_create(category="inquiry", caller_phone="13800000001", description="电费疑问",
-                                      actor=alice_actor, customer=urban_customer, reply_form="callback",
-                                      dispatch=True)
-    to_visit = services.ticket_create(category="repair", caller_phone="13800000001", description="跳闸",
-                                      actor=alice_actor, customer=urban_customer, inside_customer_installation=True)
-    answered = services.ticket_create(category="inquiry", caller_phone="13800000001", description="缴费渠道",
-                                      actor=alice_actor, answer_on_call=True, reply="可通过网上国网缴费")
+    callback = services.ticket_create(
+        category="inquiry",
+        caller_phone="13800000001",
+        description="电费疑问",
+        actor=alice_actor,
+        customer=urban_customer,
+        reply_form="callback",
+        dispatch=True,
+    )
+    to_visit = services.ticket_create(
+        category="repair",
+        caller_phone="13800000001",
+        description="跳闸",
+        actor=alice_actor,
+        customer=urban_customer,
+        inside_customer_installation=True,
+    )
+    answered = services.ticket_create(
+        category="inquiry",
+        caller_phone="13800000001",
+        description="缴费渠道",
+        actor=alice_actor,
+        answer_on_call=True,
+        reply="可通过网上国网缴费",
+    )
     someone_elses = repair(services.Actor(user=dave), urban_customer, now=None)
     client.force_login(alice)
     page = client.get(MY_ORDERS).content.decode()
@@ -150,7 +185,9 @@ def test_the_order_page_asks_the_same_number_of_queries_however_long_the_timelin
     assert "第三次了" in page and "督办" in page
 
 
-def test_a_crew_member_acknowledges_and_records_arrival_from_the_order_page(client, bob, alice_actor, urban_customer):
+def test_a_crew_member_acknowledges_and_records_arrival_from_the_order_page(
+    client, bob, alice_actor, urban_customer
+):
     ticket = repair(alice_actor, urban_customer, now=None)
     client.force_login(bob)
     assert client.post(action_url(ticket, "acknowledge")).status_code == 302
@@ -169,7 +206,9 @@ def test_an_agent_cannot_acknowledge_for_the_crew(client, alice, alice_actor, ur
     assert ticket.status == Status.DISPATCHED
 
 
-def test_a_crew_member_of_another_unit_does_not_see_the_order(client, alice_actor, rural_customer, bob):
+def test_a_crew_member_of_another_unit_does_not_see_the_order(
+    client, alice_actor, rural_customer, bob
+):
     ticket = repair(alice_actor, rural_customer, now=None)
     client.force_login(bob)
     assert client.get(detail_url(ticket)).status_code == 404
@@ -191,9 +230,17 @@ def test_cancelling_needs_a_reason_shown_in_chinese_and_changes_nothing_without_
     assert ticket.status == Status.CANCELLED and ticket.cancel_reason == "客户已自行恢复"
 
 
-def test_the_return_visit_with_satisfaction_then_archiving(client, alice, alice_actor, urban_customer):
-    ticket = services.ticket_create(category="repair", caller_phone="13800000001", description="跳闸",
-                                    actor=alice_actor, customer=urban_customer, inside_customer_installation=True)
+def test_the_return_visit_with_satisfaction_then_archiving(
+    client, alice, alice_actor, urban_customer
+):
+    ticket = services.ticket_create(
+        category="repair",
+        caller_phone="13800000001",
+        description="跳闸",
+        actor=alice_actor,
+        customer=urban_customer,
+        inside_customer_installation=True,
+    )
     client.force_login(alice)
     page = client.get(detail_url(ticket)).content.decode()
     assert action_url(ticket, "visit") in page and action_url(ticket, "archive") not in page
@@ -204,17 +251,32 @@ def test_the_return_visit_with_satisfaction_then_archiving(client, alice, alice_
 
 
 def test_a_dissatisfied_return_visit_reopens_the_order(client, alice, alice_actor, urban_customer):
-    ticket = services.ticket_create(category="repair", caller_phone="13800000001", description="跳闸",
-                                    actor=alice_actor, customer=urban_customer, inside_customer_installation=True)
+    ticket = services.ticket_create(
+        category="repair",
+        caller_phone="13800000001",
+        description="跳闸",
+        actor=alice_actor,
+        customer=urban_customer,
+        inside_customer_installation=True,
+    )
     client.force_login(alice)
     client.post(action_url(ticket, "visit"), {"satisfaction": "dissatisfied"})
     ticket.refresh_from_db()
     assert ticket.status == Status.DISPATCHED and ticket.reopen_count == 1
 
 
-def test_the_department_replies_to_a_complaint(client, carol, alice_actor, urban_customer, service_department):
-    ticket = services.ticket_create(category="complaint", caller_phone="13800000001", description="态度差",
-                                    party="城东供电所", actor=alice_actor, customer=urban_customer, dispatch=True)
+def test_the_department_replies_to_a_complaint(
+    client, carol, alice_actor, urban_customer, service_department
+):
+    ticket = services.ticket_create(
+        category="complaint",
+        caller_phone="13800000001",
+        description="态度差",
+        party="城东供电所",
+        actor=alice_actor,
+        customer=urban_customer,
+        dispatch=True,
+    )
     client.force_login(carol)
     response = client.post(action_url(ticket, "reply"), {"reply": ""})
     assert response.status_code == 400 and "err-reply" in response.content.decode()
@@ -226,9 +288,15 @@ def test_the_department_replies_to_a_complaint(client, carol, alice_actor, urban
 def test_the_agent_answers_a_callback_inquiry_from_the_order_page(
     client, alice, alice_actor, urban_customer, service_department
 ):
-    ticket = services.ticket_create(category="inquiry", caller_phone="13800000001", description="多缴电费怎么退",
-                                    actor=alice_actor, customer=urban_customer, reply_form="callback",
-                                    dispatch=True)
+    ticket = services.ticket_create(
+        category="inquiry",
+        caller_phone="13800000001",
+        description="多缴电费怎么退",
+        actor=alice_actor,
+        customer=urban_customer,
+        reply_form="callback",
+        dispatch=True,
+    )
     client.force_login(alice)
     client.post(action_url(ticket, "reply"), {"reply": "已回电：余额可抵下月电费"})
     ticket.refresh_from_db()
@@ -249,18 +317,34 @@ def test_an_unknown_action_is_refused(client, alice, alice_actor, urban_customer
     assert Ticket.objects.get().status == Status.DISPATCHED
 
 
-def test_the_resident_id_is_masked_for_an_agent(client, alice, alice_actor, urban_customer, service_department):
-    ticket = services.ticket_create(category="application", caller_phone="13800000001", description="新装",
-                                    actor=alice_actor, customer=urban_customer, resident_id="110101199003071233",
-                                    dispatch=True)
+def test_the_resident_id_is_masked_for_an_agent(
+    client, alice, alice_actor, urban_customer, service_department
+):
+    ticket = services.ticket_create(
+        category="application",
+        caller_phone="13800000001",
+        description="新装",
+        actor=alice_actor,
+        customer=urban_customer,
+        resident_id="110101199003071233",
+        dispatch=True,
+    )
     client.force_login(alice)
     page = client.get(detail_url(ticket)).content.decode()
     assert "110101199003071233" not in page and "110***********1233" in page
 
 
-def test_an_order_from_an_integration_client_shows_the_client_as_its_source(client, dave, urban_customer):
-    ticket = services.ticket_create(category="repair", caller_phone="13800000001", description="IVR 报修",
-                                    actor=services.Actor(label="ivr"), customer=urban_customer, channel="ivr")
+def test_an_order_from_an_integration_client_shows_the_client_as_its_source(
+    client, dave, urban_customer
+):
+    ticket = services.ticket_create(
+        category="repair",
+        caller_phone="13800000001",
+        description="IVR 报修",
+        actor=services.Actor(label="ivr"),
+        customer=urban_customer,
+        channel="ivr",
+    )
     client.force_login(dave)
     page = client.get(detail_url(ticket)).content.decode()
     assert page.count("ivr") >= 2  # the owner field and the timeline

@@ -1,0 +1,238 @@
+"""Agent console server time on a provincial centre's data: 1,000,000 customers, 2,000,000 orders.
+
+Requests go through Django's test Client in this process (URL routing, middleware, session,
+view, selectors, templates and the database), so the figures are the server's time without
+the network. Each figure is 200 requests for different random callers, after a warm-up:
+
+- caller lookup by phone: the customer found from the number the switch reports
+  (the selector alone, target < 20 ms) and the caller panel the page fetches (lookup + card);
+- the live-call poll the page makes every second;
+- the intake page with a customer card (target < 100 ms);
+- submit: create a repair order and dispatch it to its crew (target < 150 ms).
+
+Then EXPLAIN of every lookup, to show each one uses an index.
+
+The data set is the shared one (bench/data.py, loaded by `python -m bench`); `ensure_data`
+is the one place to swap it. What the benchmark adds — fifty announced outages, the orders
+it submits and everything hanging off them — is deleted at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+REQUESTS = 200
+WARM_UP = 20
+OUTAGES = 50
+TARGETS_MS = {"lookup": 20.0, "intake": 100.0, "submit": 150.0}
+BENCH_OUTAGE_PREFIX = "bench-console-"
+
+
+def _setup(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+
+
+def ensure_data() -> None:
+    """The shared data set: 1,000,000 customers with phones, 2,000,000 orders (bench/data.py)."""
+    from bench.data import ensure_data as shared
+
+    shared()
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p50 = statistics.median(ordered)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * len(ordered))) - 1)]
+    return p50, p95
+
+
+def _measure(label: str, call: Callable[[int], Any], *, n: int = REQUESTS) -> tuple[float, float]:
+    for i in range(WARM_UP):
+        call(-1 - i)
+    samples = []
+    for i in range(n):
+        started = time.perf_counter()
+        call(i)
+        samples.append((time.perf_counter() - started) * 1000)
+    p50, p95 = _percentiles(samples)
+    print(f"  {label:<58} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms", flush=True)
+    return p50, p95
+
+
+def _add_outages(now) -> list[int]:
+    """Tens of outages are open at any moment in a province; the card checks them all."""
+    from customers.models import ServiceArea
+    from outages.models import Outage
+
+    areas = list(ServiceArea.objects.order_by("pk")[:OUTAGES])
+    ids = []
+    for i, area in enumerate(areas):
+        outage = Outage.objects.create(
+            number=f"{BENCH_OUTAGE_PREFIX}{i}",
+            kind=Outage.Kind.FAULT if i % 2 else Outage.Kind.PLANNED,
+            title="基准测试停电",
+            starts_at=now - timedelta(hours=1) if i % 2 else now + timedelta(days=1),
+            expected_restoration_at=now + timedelta(hours=3 + i % 24),
+            feeders=[f"10kV{i}号线"],
+            transformer_areas=[f"台区{i}"],
+        )
+        outage.service_areas.add(area)
+        ids.append(outage.pk)
+    return ids
+
+
+def _explain() -> None:
+    from django.utils import timezone
+
+    from calls.models import Call
+    from customers.models import Customer, CustomerPhone
+    from tickets.models import OPEN_STATUSES, Ticket
+
+    now = timezone.now()
+    plans = {
+        "phone → customer": CustomerPhone.objects.filter(number="13900123457").values(
+            "customer_id"
+        ),
+        "account number": Customer.objects.filter(account_number="3100123457"),
+        "name prefix": Customer.objects.filter(name__startswith="王伟芳")[:20],
+        "address part (trigram)": Customer.objects.filter(address__icontains="朝阳大道97号")[:20],
+        "open orders of the caller": Ticket.objects.filter(
+            customer_id=123457, status__in=OPEN_STATUSES
+        ).order_by("-created_at")[:10],
+        "open orders by caller number": Ticket.objects.filter(
+            caller_phone="13900123457", status__in=OPEN_STATUSES
+        )[:10],
+        "live call of the agent": Call.objects.filter(
+            agent_id=1, hangup_at__isnull=True, ring_at__gte=now - timedelta(hours=4)
+        ).order_by("-ring_at")[:1],
+    }
+    print("  query plans (EXPLAIN):")
+    for label, queryset in plans.items():
+        plan = queryset.explain()
+        lines = [line.strip() for line in plan.splitlines()]
+        uses = [line for line in lines if "Index" in line or "Bitmap" in line]
+        scans = [
+            line
+            for line in lines
+            if line.startswith("->") and "Seq Scan" in line or line.startswith("Seq Scan")
+        ]
+        verdict = "index" if uses and not scans else "SEQUENTIAL SCAN"
+        print(f"    {label:<30} {verdict:<16} {(uses or lines)[0][:110]}")
+
+
+def run(*, database_url: str) -> dict[str, float]:
+    _setup(database_url)
+    ensure_data()
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from customers.models import Customer
+    from customers.selectors import customer_find_by_phone
+    from outages.models import Outage
+    from tickets.models import Ticket
+
+    rng = random.Random(95598)
+    customers = Customer.objects.count()
+    agent = (
+        User.objects.filter(username__startswith="bench-agent-", groups__name="agent")
+        .order_by("pk")
+        .first()
+    )
+    if agent is None:
+        print("  no bench agent in the data set; skipped")
+        return {}
+    client = Client()
+    client.force_login(agent)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(max(id), 0) FROM tickets_ticket")
+        (last_ticket,) = cursor.fetchone()
+    outage_ids = _add_outages(timezone.now())
+    # Callers drawn at random over the whole table (the data set's numbers are 139 + the id).
+    callers = [rng.randint(1, customers) for _ in range(REQUESTS + WARM_UP)]
+
+    def phone(i: int) -> str:
+        return f"139{callers[i]:08d}"
+
+    intake, panel, live = (
+        reverse("tickets:intake"),
+        reverse("tickets:caller_panel"),
+        reverse("tickets:live_call"),
+    )
+    results: dict[str, float] = {}
+    started = time.perf_counter()
+    try:
+        print(
+            f"  {customers:,} customers, {Ticket.objects.count():,} orders, {len(outage_ids)} open outages"
+        )
+        results["lookup_p50_ms"], results["lookup_p95_ms"] = _measure(
+            "caller lookup by phone (selector)", lambda i: customer_find_by_phone(phone=phone(i))
+        )
+        results["panel_p50_ms"], results["panel_p95_ms"] = _measure(
+            "caller panel by phone (lookup + card, HTTP)",
+            lambda i: client.get(panel, {"phone": phone(i)}),
+        )
+        results["live_call_p50_ms"], results["live_call_p95_ms"] = _measure(
+            "live-call poll (every second per agent, HTTP)", lambda i: client.get(live)
+        )
+        results["intake_p50_ms"], results["intake_p95_ms"] = _measure(
+            "intake page with a customer card (HTTP)",
+            lambda i: client.get(intake, {"phone": phone(i), "customer": callers[i]}),
+        )
+
+        def submit(i: int) -> None:
+            response = client.post(
+                intake,
+                {
+                    "caller_phone": phone(i),
+                    "customer": callers[i],
+                    "category": "repair",
+                    "inside_installation": "no",
+                    "description": "基准测试：家里没电",
+                },
+            )
+            if response.status_code != 302:
+                raise RuntimeError(f"submit answered {response.status_code}")
+
+        results["submit_p50_ms"], results["submit_p95_ms"] = _measure(
+            "submit: create a repair and dispatch it (HTTP)", submit
+        )
+        dispatched = Ticket.objects.filter(pk__gt=last_ticket, status="dispatched").count()
+        print(
+            f"  {dispatched} orders submitted, all dispatched to their crews: "
+            f"{dispatched == REQUESTS + WARM_UP}"
+        )
+        for key, target in TARGETS_MS.items():
+            p95 = results[f"{key}_p95_ms"]
+            print(
+                f"  {key:<8} target < {target:.0f} ms: p95 {p95:.1f} ms {'met' if p95 < target else 'MISSED'}"
+            )
+        _explain()
+    finally:
+        # Undo: the submitted orders (their timeline, timers, breaches cascade) and the outages.
+        Ticket.objects.filter(pk__gt=last_ticket).delete()
+        Outage.objects.filter(pk__in=outage_ids).delete()
+        print(f"  cleaned up; console bench took {time.perf_counter() - started:.0f} s")
+    return results
+
+
+if __name__ == "__main__":
+    run(
+        database_url=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servicedesk_bench"
+        )
+    )
