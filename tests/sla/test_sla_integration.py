@@ -47,7 +47,8 @@ def _redis_unreachable() -> str:
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("migration_seeds"),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="needs PostgreSQL: DATABASE_URL is not a postgres:// URL, and the worker and beat "
