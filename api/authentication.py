@@ -65,7 +65,9 @@ class ClientTokenAuthentication(BaseAuthentication):
             token = raw.decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        client = ApiClient.objects.filter(token_hash=token_hash(token), is_active=True).first()
+        # A slice, not .first(): no ORDER BY to build for a unique lookup on every request.
+        found = list(ApiClient.objects.filter(token_hash=token_hash(token), is_active=True)[:1])
+        client = found[0] if found else None
         if client is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from api.models import ApiClient
+from api.serializers import LIST_ROW_FIELDS
 from sla.models import Breach
 from sla.selectors import running_timers_prefetch
 from tickets.models import Ticket, TicketEvent
@@ -24,10 +25,12 @@ def ticket_visible_to_requester(*, client: ApiClient | None, user) -> QuerySet[T
 
 
 def ticket_list_for_api(*, client: ApiClient | None, user) -> QuerySet[Ticket]:
-    """Orders with what a list row shows: one query for the page, one for the running timers."""
+    """Orders with what a list row shows: one query for the page (only the columns a row
+    shows, of 60), one for the running timers."""
     return (
         ticket_visible_to_requester(client=client, user=user)
         .select_related("customer", "subtype", "handling_unit")
+        .only(*LIST_ROW_FIELDS, "id", "customer_id", "subtype_id", "handling_unit_id")
         .prefetch_related(running_timers_prefetch())
     )
 

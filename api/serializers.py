@@ -33,14 +33,14 @@ METRICS_MAX_DAYS = 366
 METRICS_DEFAULT_DAYS = 30
 METRICS_YEARS = (2000, 2100)
 
-_datetime = serializers.DateTimeField()
 # The switch's events, in the order they normally come.
 CALL_EVENTS = [("ring", _("ringing")), ("answer", _("answered")), ("hangup", _("hung up"))]
 
 
 def iso(value: datetime | None) -> str | None:
-    """ISO-8601 with the Beijing offset, as every time in the API is written."""
-    return _datetime.to_representation(value) if value is not None else None
+    """ISO-8601 with the Beijing offset, as every time in the API is written (what DRF's
+    DateTimeField writes with TIME_ZONE = Asia/Shanghai, without its per-call overhead)."""
+    return value.astimezone(BEIJING).isoformat() if value is not None else None
 
 
 DEADLINES_SCHEMA = {
@@ -65,7 +65,11 @@ class DeadlinesField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, ticket: Ticket) -> dict[str, str | None]:
-        return {name: iso(due) for name, due in deadlines_for(ticket).items()}
+        return _deadlines(ticket)
+
+
+def _deadlines(ticket: Ticket) -> dict[str, str | None]:
+    return {name: iso(due) for name, due in deadlines_for(ticket).items()}
 
 
 class StrictCharField(serializers.CharField):
@@ -239,6 +243,17 @@ class TicketCreatedSerializer(serializers.ModelSerializer):
         fields = ["number", "category", "status", "created_at", "deadlines"]
         read_only_fields = fields
 
+    def to_representation(self, ticket: Ticket) -> dict[str, Any]:
+        # The create answer is on the hot path of the IVR: built directly, it costs a tenth
+        # of DRF's field walk. The declared fields still document it; the tests pin the shape.
+        return {
+            "number": ticket.number,
+            "category": ticket.category,
+            "status": ticket.status,
+            "created_at": iso(ticket.created_at),
+            "deadlines": _deadlines(ticket),
+        }
+
 
 # --- Orders: read ---------------------------------------------------------------------------
 
@@ -308,6 +323,44 @@ class TicketListItemSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, ticket: Ticket) -> dict[str, Any]:
+        # A page is 50 rows: built directly, a row costs a fifth of DRF's field walk (which
+        # the detail keeps). The declared fields document it; the tests pin the shape.
+        return {
+            "number": ticket.number,
+            "category": ticket.category,
+            "subtype": ticket.subtype.code if ticket.subtype_id else None,
+            "channel": ticket.channel,
+            "status": ticket.status,
+            "caller_phone": ticket.caller_phone,
+            "customer_account": ticket.customer.account_number if ticket.customer_id else None,
+            "address": ticket.address,
+            "area_type": ticket.area_type,
+            "handling_unit": ticket.handling_unit.code if ticket.handling_unit_id else None,
+            "supervised": ticket.supervised,
+            "created_at": iso(ticket.created_at),
+            "updated_at": iso(ticket.updated_at),
+            "deadlines": _deadlines(ticket),
+        }
+
+
+# The fields a list row reads: the page query loads only these (an order has 60 columns).
+LIST_ROW_FIELDS = (
+    "number",
+    "category",
+    "subtype__code",
+    "channel",
+    "status",
+    "caller_phone",
+    "customer__account_number",
+    "address",
+    "area_type",
+    "handling_unit__code",
+    "supervised",
+    "created_at",
+    "updated_at",
+)
+
 
 class TicketDetailSerializer(TicketListItemSerializer):
     detail = serializers.CharField(source="detail.code", read_only=True, allow_null=True)
@@ -321,6 +374,9 @@ class TicketDetailSerializer(TicketListItemSerializer):
     )
     breaches = TicketBreachSerializer(source="breach_list", many=True, read_only=True)
     timeline = TimelineEventSerializer(many=True, read_only=True)
+
+    # The detail is not on a hot path: DRF's own field walk renders it.
+    to_representation = serializers.ModelSerializer.to_representation
 
     class Meta(TicketListItemSerializer.Meta):
         fields = [

@@ -110,10 +110,16 @@ class _Connection:
 
 
 def _create_request(token: str, account: str, n: int) -> bytes:
-    body = json.dumps({
-        "category": "repair", "caller_phone": "13900000001", "description": "家里停电了，邻居家有电",
-        "customer_account": account, "channel": "ivr",
-    }, ensure_ascii=False).encode()
+    body = json.dumps(
+        {
+            "category": "repair",
+            "caller_phone": "13900000001",
+            "description": "家里停电了，邻居家有电",
+            "customer_account": account,
+            "channel": "ivr",
+        },
+        ensure_ascii=False,
+    ).encode()
     return (
         f"POST /api/v1/tickets/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n"
         f"Idempotency-Key: bench-{uuid.uuid4().hex}-{n}\r\nContent-Type: application/json\r\n"
@@ -122,11 +128,22 @@ def _create_request(token: str, account: str, n: int) -> bytes:
 
 
 def _get_request(token: str, path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n\r\n".encode()
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n\r\n".encode()
+    )
 
 
-def load(*, port: int, token: str, kind: str, seconds: float, warmup: float, concurrency: int,
-         accounts: list[str], paths: list[str]) -> dict[str, Any]:
+def load(
+    *,
+    port: int,
+    token: str,
+    kind: str,
+    seconds: float,
+    warmup: float,
+    concurrency: int,
+    accounts: list[str],
+    paths: list[str],
+) -> dict[str, Any]:
     """Drive the server with `concurrency` connections for `seconds` after `warmup`."""
     start_at = time.perf_counter() + warmup
     stop_at = start_at + seconds
@@ -183,7 +200,10 @@ def _run_load(**kwargs: Any) -> dict[str, Any]:
     """Run `load` in a separate Python process (the server's cores are not the client's GIL)."""
     completed = subprocess.run(
         [sys.executable, "-m", "bench.bench_api", "load", json.dumps(kwargs)],
-        cwd=ROOT, capture_output=True, text=True, timeout=kwargs["seconds"] + kwargs["warmup"] + 120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=kwargs["seconds"] + kwargs["warmup"] + 120,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"load generator failed: {completed.stderr[-2000:]}")
@@ -214,10 +234,27 @@ def _start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     log = tempfile.NamedTemporaryFile(prefix="bench-api-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [gunicorn, "servicedesk.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(GUNICORN_WORKERS), "--worker-class", "sync", "--backlog", "256",
-         "--log-level", "warning", "--error-logfile", log.name],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            gunicorn,
+            "servicedesk.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(GUNICORN_WORKERS),
+            "--worker-class",
+            "sync",
+            "--backlog",
+            "256",
+            "--log-level",
+            "warning",
+            "--error-logfile",
+            log.name,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     process.log_path = log.name  # type: ignore[attr-defined]
     deadline = time.monotonic() + 60
@@ -253,11 +290,23 @@ def _stop(process: subprocess.Popen) -> None:
 PGBENCH_TABLE = "bench_api_plain_insert"
 # The row an API create writes to tickets_ticket: same columns, values of the same size.
 ORDER_ROW = {
-    "number": "'202611270001234567'", "category": "'repair'", "channel": "'ivr'", "status": "'accepted'",
-    "caller_phone": "'13900000001'", "call_at": "now()", "customer_id": "1", "address": "'供电区1解放路1号'",
-    "description": "'家里停电了，邻居家有电'", "created_via": "'bench-api-ivr'", "service_area_id": "1",
-    "area_type": "'urban'", "feeder": "'10kV1号线'", "transformer_area": "'台区1'", "asset_owner": "'utility'",
-    "created_at": "now()", "updated_at": "now()",
+    "number": "'202611270001234567'",
+    "category": "'repair'",
+    "channel": "'ivr'",
+    "status": "'accepted'",
+    "caller_phone": "'13900000001'",
+    "call_at": "now()",
+    "customer_id": "1",
+    "address": "'供电区1解放路1号'",
+    "description": "'家里停电了，邻居家有电'",
+    "created_via": "'bench-api-ivr'",
+    "service_area_id": "1",
+    "area_type": "'urban'",
+    "feeder": "'10kV1号线'",
+    "transformer_area": "'台区1'",
+    "asset_owner": "'utility'",
+    "created_at": "now()",
+    "updated_at": "now()",
 }
 
 
@@ -278,8 +327,15 @@ def _pgbench_script() -> str:
             continue
         elif field.has_default():
             default = field.get_default()
-            value = ("true" if default else "false") if isinstance(default, bool) else (
-                str(default) if isinstance(default, int | float) else "'" + str(default).replace("'", "''") + "'")
+            value = (
+                ("true" if default else "false")
+                if isinstance(default, bool)
+                else (
+                    str(default)
+                    if isinstance(default, int | float)
+                    else "'" + str(default).replace("'", "''") + "'"
+                )
+            )
         elif isinstance(field, models.CharField | models.TextField):
             value = "''"
         else:
@@ -297,17 +353,37 @@ def pgbench_inserts(database_url: str, *, seconds: int) -> float:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {PGBENCH_TABLE}")
         # Same columns and defaults as the orders table, a primary key, no other index.
-        cursor.execute(f"CREATE TABLE {PGBENCH_TABLE} (LIKE tickets_ticket INCLUDING DEFAULTS INCLUDING IDENTITY)")
+        cursor.execute(
+            f"CREATE TABLE {PGBENCH_TABLE} (LIKE tickets_ticket INCLUDING DEFAULTS INCLUDING IDENTITY)"
+        )
         cursor.execute(f"ALTER TABLE {PGBENCH_TABLE} ADD PRIMARY KEY (id)")
     config = dj_database_url.parse(database_url)
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write(_pgbench_script())
     try:
         completed = subprocess.run(
-            ["pgbench", "-n", "-c", str(CONCURRENCY), "-j", "2", "-T", str(seconds), "-f", script.name,
-             "-h", config["HOST"] or "127.0.0.1", "-p", str(config["PORT"] or 5432),
-             "-U", config["USER"] or "postgres", config["NAME"]],
-            capture_output=True, text=True, timeout=seconds + 60,
+            [
+                "pgbench",
+                "-n",
+                "-c",
+                str(CONCURRENCY),
+                "-j",
+                "2",
+                "-T",
+                str(seconds),
+                "-f",
+                script.name,
+                "-h",
+                config["HOST"] or "127.0.0.1",
+                "-p",
+                str(config["PORT"] or 5432),
+                "-U",
+                config["USER"] or "postgres",
+                config["NAME"],
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
             env={**os.environ, "PGPASSWORD": config["PASSWORD"] or ""},
         )
     finally:
@@ -330,12 +406,21 @@ def profile_create(token: str, account: str) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Token {token}")
-    body = {"category": "repair", "caller_phone": "13900000001", "description": "家里停电了，邻居家有电",
-            "customer_account": account, "channel": "ivr"}
+    body = {
+        "category": "repair",
+        "caller_phone": "13900000001",
+        "description": "家里停电了，邻居家有电",
+        "customer_account": account,
+        "channel": "ivr",
+    }
 
     def create() -> int:
-        response = client.post("/api/v1/tickets/", body, content_type="application/json",
-                               HTTP_IDEMPOTENCY_KEY=f"bench-profile-{uuid.uuid4().hex}")
+        response = client.post(
+            "/api/v1/tickets/",
+            body,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"bench-profile-{uuid.uuid4().hex}",
+        )
         return response.status_code
 
     for _ in range(20):  # warm caches (SLA rules, translations, URL resolver)
@@ -377,8 +462,14 @@ def profile_create(token: str, account: str) -> dict[str, Any]:
 def _statement_kind(sql: str) -> str:
     words = sql.split()
     head = " ".join(words[:3]).upper()
-    table = next((w.strip('"') for w in words if w.strip('"').startswith(("tickets_", "sla_", "api_", "customers_",
-                                                                         "calls_"))), "")
+    table = next(
+        (
+            w.strip('"')
+            for w in words
+            if w.strip('"').startswith(("tickets_", "sla_", "api_", "customers_", "calls_"))
+        ),
+        "",
+    )
     if head.startswith(("SAVEPOINT", "RELEASE")):
         return head.split()[0]
     return f"{words[0].upper()} {table}".strip()
@@ -415,7 +506,10 @@ def _delete_orders_after(last_id: int) -> int:
                 delete(child, subquery, params, (*seen, model))
             elif rel.on_delete is models.SET_NULL:
                 with connection.cursor() as cursor:
-                    cursor.execute(f"UPDATE {qn(child._meta.db_table)} SET {column} = NULL WHERE {subquery}", params)
+                    cursor.execute(
+                        f"UPDATE {qn(child._meta.db_table)} SET {column} = NULL WHERE {subquery}",
+                        params,
+                    )
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
             return cursor.rowcount
@@ -428,8 +522,10 @@ def _sequence_reset(last_id: int) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), %s, %s)",
-                       [max(last_id, 1), last_id > 0])
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), %s, %s)",
+            [max(last_id, 1), last_id > 0],
+        )
 
 
 # --- The run ----------------------------------------------------------------------------------
@@ -450,10 +546,15 @@ def run(*, database_url: str) -> dict[str, float]:
 
     orders_present = Ticket.objects.count()
     last_id = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    accounts = list(Customer.objects.order_by("?").values_list("account_number", flat=True)[:1000]) \
-        if Customer.objects.count() < 10_000 else \
-        list(Customer.objects.filter(pk__in=random.Random(7).sample(range(1, 1_000_000), 1000))
-             .values_list("account_number", flat=True))
+    accounts = (
+        list(Customer.objects.order_by("?").values_list("account_number", flat=True)[:1000])
+        if Customer.objects.count() < 10_000
+        else list(
+            Customer.objects.filter(
+                pk__in=random.Random(7).sample(range(1, 1_000_000), 1000)
+            ).values_list("account_number", flat=True)
+        )
+    )
     ApiClient.objects.filter(name=BENCH_CLIENT).delete()
     client, token = api_client_create(name=BENCH_CLIENT, scopes=list(Scope.values))
     connection.close()  # gunicorn's workers and pgbench get the database to themselves
@@ -464,8 +565,12 @@ def run(*, database_url: str) -> dict[str, float]:
     try:
         # Cursor pages deep into the list: the 2nd to 20th page of the default order and of
         # the open repairs, gathered once so the load mixes first and follow-up pages.
-        paths = ["/api/v1/tickets/", "/api/v1/tickets/?category=repair&status=dispatched",
-                 "/api/v1/tickets/?breached=true", "/api/v1/tickets/?area_type=rural"]
+        paths = [
+            "/api/v1/tickets/",
+            "/api/v1/tickets/?category=repair&status=dispatched",
+            "/api/v1/tickets/?breached=true",
+            "/api/v1/tickets/?area_type=rural",
+        ]
         conn = _Connection(port)
         next_url = "/api/v1/tickets/"
         for _ in range(20):
@@ -477,8 +582,14 @@ def run(*, database_url: str) -> dict[str, float]:
             paths.append(next_url)
         conn.close()
 
-        common = {"port": port, "token": token, "warmup": WARMUP_SECONDS, "concurrency": CONCURRENCY,
-                  "accounts": accounts, "paths": paths}
+        common = {
+            "port": port,
+            "token": token,
+            "warmup": WARMUP_SECONDS,
+            "concurrency": CONCURRENCY,
+            "accounts": accounts,
+            "paths": paths,
+        }
         results["create"] = _run_load(kind="create", seconds=CREATE_SECONDS, **common)
         results["list"] = _run_load(kind="list", seconds=LIST_SECONDS, **common)
     finally:
@@ -498,19 +609,29 @@ def run(*, database_url: str) -> dict[str, float]:
         kinds[_statement_kind(sql)] = kinds.get(_statement_kind(sql), 0) + 1
     sla_statements = sum(count for kind, count in kinds.items() if "sla_" in kind)
 
-    print(f"   orders present: {orders_present:,}; gunicorn: {GUNICORN_WORKERS} sync workers, DEBUG off; "
-          f"load: {CONCURRENCY} connections from a separate process")
-    print(f"   create  POST /api/v1/tickets/ (token + Idempotency-Key + account lookup): "
-          f"{create['per_second']:.0f}/s, p50 {create['p50_ms']:.1f} ms, p99 {create['p99_ms']:.1f} ms "
-          f"over {CREATE_SECONDS:.0f} s, answers {create['statuses']}")
-    print(f"   list    GET /api/v1/tickets/ (first and cursor pages, filters): "
-          f"{listing['per_second']:.0f}/s, p50 {listing['p50_ms']:.1f} ms, p99 {listing['p99_ms']:.1f} ms "
-          f"over {LIST_SECONDS:.0f} s, answers {listing['statuses']}")
-    print(f"   pgbench plain single-row INSERT of an order-sized row, 16 clients: {insert_rate:.0f}/s")
+    print(
+        f"   orders present: {orders_present:,}; gunicorn: {GUNICORN_WORKERS} sync workers, DEBUG off; "
+        f"load: {CONCURRENCY} connections from a separate process"
+    )
+    print(
+        f"   create  POST /api/v1/tickets/ (token + Idempotency-Key + account lookup): "
+        f"{create['per_second']:.0f}/s, p50 {create['p50_ms']:.1f} ms, p99 {create['p99_ms']:.1f} ms "
+        f"over {CREATE_SECONDS:.0f} s, answers {create['statuses']}"
+    )
+    print(
+        f"   list    GET /api/v1/tickets/ (first and cursor pages, filters): "
+        f"{listing['per_second']:.0f}/s, p50 {listing['p50_ms']:.1f} ms, p99 {listing['p99_ms']:.1f} ms "
+        f"over {LIST_SECONDS:.0f} s, answers {listing['statuses']}"
+    )
+    print(
+        f"   pgbench plain single-row INSERT of an order-sized row, 16 clients: {insert_rate:.0f}/s"
+    )
     print(f"   create rate / insert rate: {100 * ratio:.1f} % (target >= 5 %)")
-    print(f"   one create: {len(profile['statements'])} SQL statements ({sla_statements} by the SLA engine), "
-          f"{profile['sql_ms']:.1f} ms in SQL of {profile['first_ms']:.1f} ms in-process "
-          f"(median of 200: {profile['median_ms']:.1f} ms)")
+    print(
+        f"   one create: {len(profile['statements'])} SQL statements ({sla_statements} by the SLA engine), "
+        f"{profile['sql_ms']:.1f} ms in SQL of {profile['first_ms']:.1f} ms in-process "
+        f"(median of 200: {profile['median_ms']:.1f} ms)"
+    )
     for kind, count in kinds.items():
         print(f"      {count} x {kind}")
     if profile["profile"]:
@@ -520,7 +641,9 @@ def run(*, database_url: str) -> dict[str, float]:
     for phase, figures in results.items():
         if figures["errors"]:
             print(f"   {phase} load errors: {figures['errors']}")
-    print(f"   cleanup: {created:,} orders created by the bench, {deleted:,} deleted with their timers and events")
+    print(
+        f"   cleanup: {created:,} orders created by the bench, {deleted:,} deleted with their timers and events"
+    )
     return {
         "orders_present": float(orders_present),
         "create_per_second": create["per_second"],
@@ -540,7 +663,9 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["load"]:
         print(json.dumps(load(**json.loads(argv[1]))))
         return 0
-    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servicedesk_bench")
+    url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servicedesk_bench"
+    )
     os.environ["DATABASE_URL"] = url
     from bench.__main__ import _create_database
 
