@@ -275,7 +275,7 @@ def _orders(customers: list[Customer], units: dict[str, HandlingUnit], users: di
             with transaction.atomic():
                 ticket = _one_order(
                     category=category, customer=customer, subtype=subtype, agent=agent, at=at, stage=stage,
-                    channel=rng.choice(channels), rng=rng, handler_for=handler_for, crew_user=crew_user,
+                    channel=rng.choice(channels), rng=rng, handler_for=handler_for, crew_user=crew_user, now=now,
                 )
         except TicketError:
             continue
@@ -310,7 +310,24 @@ def _linked_orders(customers, agent, subtypes, now) -> int:
     return created + 2
 
 
-def _one_order(*, category, customer, subtype, agent, at, stage, channel, rng, handler_for, crew_user):
+class _NotYet(Exception):
+    """The next step of an order's story would lie in the future: it stops where it is."""
+
+
+def _later(ticket, step: datetime, delta: timedelta, now: datetime) -> datetime:
+    if step + delta >= now:
+        raise _NotYet(ticket)
+    return step + delta
+
+
+def _one_order(**story):
+    try:
+        return _order_story(**story)
+    except _NotYet as stopped:
+        return stopped.args[0]
+
+
+def _order_story(*, category, customer, subtype, agent, at, stage, channel, rng, handler_for, crew_user, now):
     phone = customer.phones.all()[0].number if customer.phones.all() else "13900000000"
     extra = {}
     if category in (Category.COMPLAINT, Category.REPORT):
@@ -329,9 +346,10 @@ def _one_order(*, category, customer, subtype, agent, at, stage, channel, rng, h
     )
     if answered:
         if stage == "archived":
-            ticket = services.ticket_archive(ticket=ticket, actor=agent, now=at + timedelta(minutes=5))
+            ticket = services.ticket_archive(ticket=ticket, actor=agent,
+                                             now=_later(ticket, at, timedelta(minutes=5), now))
         return ticket
-    step = at + timedelta(minutes=rng.randrange(1, 4))
+    step = _later(ticket, at, timedelta(minutes=rng.randrange(1, 4)), now)
     if stage == "accepted":
         return ticket
     if stage == "cancelled":
@@ -341,36 +359,37 @@ def _one_order(*, category, customer, subtype, agent, at, stage, channel, rng, h
         return ticket
     handler = handler_for[category] or crew_user.get(ticket.handling_unit.code)
     who = services.Actor(user=handler)
-    step += timedelta(minutes=rng.randrange(2, 15))
+    step = _later(ticket, step, timedelta(minutes=rng.randrange(2, 15)), now)
     ticket = services.ticket_acknowledge(ticket=ticket, actor=who, now=step)
     if stage == "acknowledged":
         return ticket
     if category == Category.REPAIR:
-        step += timedelta(minutes=rng.randrange(15, 140))
+        step = _later(ticket, step, timedelta(minutes=rng.randrange(15, 140)), now)
         ticket = services.ticket_record_arrival(ticket=ticket, actor=who, now=step)
         if stage == "on_site":
             return ticket
-        step += timedelta(minutes=rng.randrange(20, 180))
+        step = _later(ticket, step, timedelta(minutes=rng.randrange(20, 180)), now)
         ticket = services.ticket_resolve(ticket=ticket, actor=who, cause="低压熔丝熔断", work_done="更换熔丝，恢复供电",
                                          now=step)
     elif stage == "on_site":
         return ticket
     elif category == Category.APPLICATION:
-        step += timedelta(days=rng.randrange(1, 4))
+        step = _later(ticket, step, timedelta(days=rng.randrange(1, 4)), now)
         ticket = services.ticket_resolve(ticket=ticket, actor=who, work_done="已完成装表接电", power_on_at=step,
                                          now=step)
     else:
-        step += timedelta(hours=rng.randrange(2, 150))
+        step = _later(ticket, step, timedelta(hours=rng.randrange(2, 150)), now)
         ticket = services.ticket_reply(ticket=ticket, actor=who, reply="经核实，已向客户说明情况并致歉，客户表示认可。",
                                        now=step)
     if stage == "resolved":
         return ticket
-    step += timedelta(hours=rng.randrange(1, 24))
+    step = _later(ticket, step, timedelta(hours=rng.randrange(1, 24)), now)
     satisfaction = rng.choice([Satisfaction.VERY_SATISFIED] * 6 + [Satisfaction.SATISFIED] * 3 +
                               [Satisfaction.DISSATISFIED])
     ticket = services.ticket_visit(ticket=ticket, actor=agent, satisfaction=satisfaction, note="回访客户", now=step)
     if stage == "archived" and ticket.status == "visited":
-        ticket = services.ticket_archive(ticket=ticket, actor=agent, now=step + timedelta(minutes=10))
+        ticket = services.ticket_archive(ticket=ticket, actor=agent,
+                                         now=_later(ticket, step, timedelta(minutes=10), now))
     return ticket
 
 
