@@ -481,7 +481,7 @@ def _breaches_record(*, timer_ids: Sequence[int], now: datetime) -> list[int]:
         breach_ids = [row[0] for row in cursor.fetchall()]
     if not breach_ids:
         return []
-    _notify_supervisors(breach_ids=breach_ids, levels_up=0, kind=NotificationKind.BREACH, now=now)
+    _notify_supervisors(ids=breach_ids, levels_up=0, kind=NotificationKind.BREACH, now=now)
     _breach_timeline(breach_ids=breach_ids)
     return breach_ids
 
@@ -510,7 +510,7 @@ def _breach_timeline(*, breach_ids: Sequence[int]) -> None:
 
 
 def _notify_supervisors(
-    *, breach_ids: Sequence[int], levels_up: int, kind: str, now: datetime
+    *, ids: Sequence[int], key: str = "b.id", levels_up: int, kind: str, now: datetime
 ) -> int:
     """Notify, for each breach, the supervisors of the unit ``levels_up`` steps above its
     handling unit — in one INSERT … SELECT.
@@ -543,7 +543,7 @@ def _notify_supervisors(
     join_params: list[Any] = [HandlingUnit.Kind.CALL_CENTRE.value, fallback]
     for level in range(1, levels_up + 1):
         joins.append(f"JOIN {t['unit']} u{level} ON u{level}.id = u{level - 1}.parent_id")
-    where, params = _ids_in("b.id", breach_ids)
+    where, params = _ids_in(key, ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -573,7 +573,9 @@ def _claim(
     so it cannot deadlock with the services. SQLite has one writer at a time anyway.
     """
     t = _tables()
-    chosen = f"SELECT t.id FROM {t['timer']} t JOIN {t['ticket']} k ON k.id = t.ticket_id WHERE {where}"
+    chosen = (
+        f"SELECT t.id FROM {t['timer']} t JOIN {t['ticket']} k ON k.id = t.ticket_id WHERE {where}"
+    )
     if connection.vendor == "postgresql":
         # ARRAY(...) is computed once, so the UPDATE reaches each row through the primary
         # key instead of joining the whole timer table.
@@ -589,17 +591,52 @@ def _claim(
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def _claim_due(*, now: datetime) -> list[int]:
-    """Claim every running timer whose due time has passed (the moment of the breach is its
-    due time, however late this pass runs)."""
+def _ladder() -> dict[int, dict[str, timedelta]]:
+    """Level (2, 3, ...) → timer name → how long after its breach a still-running timer
+    reaches that level. A level is reached only through the ones below it, so the wait is
+    the longest of the steps so far; a step for one timer name replaces the general one."""
+    steps = {
+        (s.name, s.level): s for s in EscalationStep.objects.filter(is_active=True, level__gte=2)
+    }
+    ladder: dict[int, dict[str, timedelta]] = {}
+    for name in TimerName.values:
+        waited, level = timedelta(0), 2
+        while (step := steps.get((name, level)) or steps.get(("", level))) is not None:
+            waited = max(waited, timedelta(minutes=step.after_minutes))
+            ladder.setdefault(level, {})[name] = waited
+            level += 1
+    return ladder
+
+
+def _by_wait(names: dict[str, timedelta]) -> dict[timedelta, list[str]]:
+    groups: dict[timedelta, list[str]] = {}
+    for name, wait in names.items():
+        groups.setdefault(wait, []).append(name)
+    return groups
+
+
+def _claim_due(*, now: datetime, ladder: dict[int, dict[str, timedelta]]) -> list[tuple[int, int]]:
+    """Claim every running timer whose due time has passed; returns (timer id, level).
+
+    The moment of the breach is its due time, however late this pass runs. A pass catching
+    up on a breach that is already older than a rung of the ladder sets that level at once
+    (one write per timer instead of one per level); the caller notifies every level reached.
+    """
+    cases, params = [], []
+    for level in sorted(ladder, reverse=True):
+        for wait, names in _by_wait(ladder[level]).items():
+            placeholders = ", ".join("%s" for _n in names)
+            cases.append(f"WHEN name IN ({placeholders}) AND due_at <= %s THEN {int(level)}")
+            params += [*names, _dt(now - wait)]
+    level_sql = f"CASE {' '.join(cases)} ELSE 1 END" if cases else "1"
     rows = _claim(
-        set_sql="breached_at = due_at, escalation_level = 1",
-        set_params=[],
+        set_sql=f"breached_at = due_at, escalation_level = {level_sql}",
+        set_params=params,
         where="t.stopped_at IS NULL AND t.breached_at IS NULL AND t.paused_at IS NULL AND t.due_at < %s",
         where_params=[_dt(now)],
-        returning="id",
+        returning="id, escalation_level",
     )
-    return [row[0] for row in rows]
+    return [(row[0], row[1]) for row in rows]
 
 
 def _claim_at_risk(*, now: datetime) -> list[tuple[Any, ...]]:
@@ -664,57 +701,33 @@ def _notify_at_risk(
     return len(rows)
 
 
-def _escalate(*, now: datetime) -> int:
-    """Climb the ladder: a timer still running ``after_minutes`` after its breach notifies the
+def _escalate(*, now: datetime, ladder: dict[int, dict[str, timedelta]]) -> int:
+    """Climb the ladder: a timer still running long enough after its breach notifies the
     supervisors one unit further up. Each level is claimed with a conditional UPDATE on
-    ``escalation_level``, so it fires once per timer."""
-    steps = list(
-        EscalationStep.objects.filter(is_active=True, level__gte=2).order_by("level", "name")
-    )
-    if not steps:
-        return 0
+    ``escalation_level`` (from the level below), so it fires once per timer."""
     escalated = 0
-    for level in sorted({step.level for step in steps}):
-        at_level = [s for s in steps if s.level == level]
-        specific = {s.name: s for s in at_level if s.name}
-        generic = next((s for s in at_level if not s.name), None)
-        clauses: list[tuple[str, list[Any], EscalationStep]] = [
-            ("t.name = %s", [name], step) for name, step in specific.items()
-        ]
-        if generic is not None:
-            if specific:
-                placeholders = ", ".join("%s" for _n in specific)
-                clauses.append((f"t.name NOT IN ({placeholders})", list(specific), generic))
-            else:
-                clauses.append(("1 = 1", [], generic))
-        for clause, clause_params, step in clauses:
+    for level in sorted(ladder):
+        for wait, names in _by_wait(ladder[level]).items():
+            placeholders = ", ".join("%s" for _n in names)
             rows = _claim(
                 set_sql="escalation_level = %s",
                 set_params=[level],
                 where=(
                     "t.stopped_at IS NULL AND t.breached_at IS NOT NULL AND t.escalation_level = %s"
-                    f" AND t.breached_at <= %s AND {clause}"
+                    f" AND t.breached_at <= %s AND t.name IN ({placeholders})"
                 ),
-                where_params=[
-                    level - 1,
-                    _dt(now - timedelta(minutes=step.after_minutes)),
-                    *clause_params,
-                ],
+                where_params=[level - 1, _dt(now - wait), *names],
                 returning="id",
             )
-            timer_ids = [row[0] for row in rows]
-            if not timer_ids:
-                continue
-            breach_ids = list(
-                Breach.objects.filter(timer_id__in=timer_ids).values_list("pk", flat=True)
-            )
-            _notify_supervisors(
-                breach_ids=breach_ids,
-                levels_up=level - 1,
-                kind=NotificationKind.ESCALATION,
-                now=now,
-            )
-            escalated += len(timer_ids)
+            if rows:
+                _notify_supervisors(
+                    ids=[row[0] for row in rows],
+                    key="b.timer_id",
+                    levels_up=level - 1,
+                    kind=NotificationKind.ESCALATION,
+                    now=now,
+                )
+                escalated += len(rows)
     return escalated
 
 
@@ -727,10 +740,23 @@ def sla_scan(*, now: datetime, followup_limit: int | None = None) -> ScanResult:
     marked supervised, optional e-mail); ``followup_limit=0`` skips it.
     """
     with transaction.atomic():
-        claimed = _claim_due(now=now)
-        breach_ids = _breaches_record(timer_ids=claimed, now=now)
+        ladder = _ladder()
+        claimed = _claim_due(now=now, ladder=ladder)
+        breach_ids = _breaches_record(timer_ids=[timer_id for timer_id, _level in claimed], now=now)
+        escalated = 0
+        for level in sorted(ladder):
+            reached = [timer_id for timer_id, claimed_level in claimed if claimed_level >= level]
+            if reached:
+                _notify_supervisors(
+                    ids=reached,
+                    key="b.timer_id",
+                    levels_up=level - 1,
+                    kind=NotificationKind.ESCALATION,
+                    now=now,
+                )
+                escalated += len(reached)
         at_risk = _notify_at_risk(_claim_at_risk(now=now), now=now)
-        escalated = _escalate(now=now)
+        escalated += _escalate(now=now, ladder=ladder)
     followed_up = breach_followup(
         now=now, limit=FOLLOWUP_BATCH if followup_limit is None else followup_limit
     )

@@ -182,6 +182,17 @@ def test_the_second_level_of_the_ladder_fires_once_thirty_minutes_after_the_brea
     assert Timer.objects.get(name="arrival").escalation_level == 2
 
 
+def test_a_scanner_catching_up_on_an_old_breach_climbs_the_ladder_at_once_and_only_once(
+    dispatched_repair, dave, centre_manager
+):
+    first = sla.sla_scan(now=bj(2025, 6, 3, 11, 30))  # due 10:40, so 50 minutes late
+    assert (first.breached, first.escalated) == (1, 1)
+    assert sla.sla_scan(now=bj(2025, 6, 3, 12, 0)).escalated == 0
+    assert Notification.objects.get(kind="escalation").recipient == centre_manager
+    assert Notification.objects.get(kind="breach").recipient == dave
+    assert Timer.objects.get(name="arrival").escalation_level == 2
+
+
 def test_a_timer_stopped_after_its_breach_does_not_climb_the_ladder(dispatched_repair, bob, centre_manager):
     sla.sla_scan(now=bj(2025, 6, 3, 10, 41))
     services.ticket_record_arrival(ticket=dispatched_repair, actor=services.Actor(user=bob), now=bj(2025, 6, 3, 10, 50))
