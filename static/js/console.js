@@ -414,5 +414,13 @@
     if (handled) event.preventDefault();
   });
 
+  // After a refused submit, the keyboard starts at the first field to correct.
+  var firstError = document.querySelector(".field-error[role=alert]");
+  if (firstError) {
+    var owner = document.querySelector('[aria-describedby="' + firstError.id + '"]');
+    if (owner && owner.matches("fieldset, [role=radiogroup]")) owner = owner.querySelector("input:not([type=hidden])");
+    if (owner) owner.focus();
+  }
+
   syncFromPanel();
 })();

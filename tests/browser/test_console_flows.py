@@ -165,6 +165,7 @@ def test_a_complaint_missing_the_party_shows_the_chinese_message_and_stores_noth
     page.keyboard.press("Alt+S")
     error = page.locator("#err-party")
     expect(error).to_have_text("请填写被投诉的单位或人员。")
+    expect(page.locator("#id_party")).to_be_focused()  # the keyboard starts where to correct
     expect(page.locator("#id_party")).to_be_visible()
     expect(page.locator("#id_description")).to_have_value("抄表员态度恶劣")
     assert not Ticket.objects.exists()
