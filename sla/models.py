@@ -256,21 +256,12 @@ class Timer(models.Model):
                 condition=Q(stopped_at__isnull=True, breached_at__isnull=False),
                 name="sla_timer_escalation_idx",
             ),
-            # Dashboards: running timers per unit / per agent / per area.
+            # Dashboards: running timers per unit and timer. Kept to this one: every index on
+            # this table is written again for each breach the scanner records.
             models.Index(
                 fields=["handling_unit", "name", "due_at"],
                 condition=Q(stopped_at__isnull=True),
                 name="sla_timer_unit_running_idx",
-            ),
-            models.Index(
-                fields=["owner", "due_at"],
-                condition=Q(stopped_at__isnull=True),
-                name="sla_timer_owner_running_idx",
-            ),
-            models.Index(
-                fields=["name", "area_type", "due_at"],
-                condition=Q(stopped_at__isnull=True),
-                name="sla_timer_name_running_idx",
             ),
             # Period reports: finished timers by name and start (dispatch average, arrival compliance).
             models.Index(fields=["name", "started_at"], name="sla_timer_name_started_idx"),
