@@ -301,7 +301,7 @@ def _beat_phase(figures: dict[str, float], database_url: str) -> None:
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": BROKER_URL,
         "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "INFO",
     }
     env.pop("SLA_SCAN_INTERVAL_SECONDS", None)  # the production default: 5 s
     celery = str(Path(sys.executable).with_name("celery"))
@@ -325,7 +325,7 @@ def _beat_phase(figures: dict[str, float], database_url: str) -> None:
                         "-A",
                         "servicedesk",
                         "worker",
-                        "--loglevel=WARNING",
+                        "--loglevel=INFO",
                         "--concurrency=2",
                         "--without-gossip",
                         "--without-mingle",
