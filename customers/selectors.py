@@ -54,12 +54,20 @@ def customer_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
         return []
     if _DIGITS.match(text):
         digits = re.sub(r"\D", "", text)
-        condition = Q(pk__in=[])
+        ids: list[int] = []
         try:
             number = normalize_phone(text)
-            condition |= Q(pk__in=CustomerPhone.objects.filter(number=number).values("customer_id"))
         except ValidationError:
-            pass
+            number = ""
+        if number:
+            # Fetched first: an OR with a sub-select would keep PostgreSQL from combining
+            # the two indexes and make it scan the whole customer table.
+            ids = list(
+                CustomerPhone.objects.filter(number=number).values_list("customer_id", flat=True)[
+                    :limit
+                ]
+            )
+        condition = Q(pk__in=ids)
         if _ACCOUNT.match(digits):
             condition |= Q(account_number=digits)
         return list(
