@@ -11,7 +11,6 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from api.models import ApiClient
-from api.serializers import LIST_ROW_FIELDS
 from sla.models import Breach
 from sla.selectors import running_timers_prefetch
 from tickets.models import Ticket, TicketEvent
@@ -24,15 +23,49 @@ def ticket_visible_to_requester(*, client: ApiClient | None, user) -> QuerySet[T
     return ticket_visible_to(user)
 
 
-def ticket_list_for_api(*, client: ApiClient | None, user) -> QuerySet[Ticket]:
-    """Orders with what a list row shows: one query for the page (only the columns a row
-    shows, of 60), one for the running timers."""
-    return (
-        ticket_visible_to_requester(client=client, user=user)
-        .select_related("customer", "subtype", "handling_unit")
-        .only(*LIST_ROW_FIELDS, "id", "customer_id", "subtype_id", "handling_unit_id")
-        .prefetch_related(running_timers_prefetch())
-    )
+# What a list row shows: 13 of an order's 60 columns, the codes joined in.
+LIST_ROW_FIELDS = (
+    "id",
+    "number",
+    "category",
+    "subtype__code",
+    "channel",
+    "status",
+    "caller_phone",
+    "customer__account_number",
+    "address",
+    "area_type",
+    "handling_unit__code",
+    "supervised",
+    "created_at",
+    "updated_at",
+)
+
+
+def ticket_rows_for_api(*, client: ApiClient | None, user) -> QuerySet:
+    """Orders as plain rows (dicts) of what a list shows, for cursor pages: one query per page.
+
+    Plain values, not model instances: a page of 50 orders with three joined codes is then
+    a tenth of the Python work. Add the deadlines with `ticket_rows_with_deadlines`.
+    """
+    return ticket_visible_to_requester(client=client, user=user).values(*LIST_ROW_FIELDS)
+
+
+def ticket_rows_with_deadlines(rows: list[dict]) -> list[dict]:
+    """Put each row's running timers (name → due time) on it as `deadlines`: one query.
+
+    "Running" is the SLA engine's own definition, read from its prefetch.
+    """
+    running = running_timers_prefetch().queryset
+    deadlines: dict[int, dict] = {row["id"]: {} for row in rows}
+    if deadlines:
+        for ticket_id, name, due_at in running.filter(ticket_id__in=list(deadlines)).values_list(
+            "ticket_id", "name", "due_at"
+        ):
+            deadlines[ticket_id][name] = due_at
+    for row in rows:
+        row["deadlines"] = deadlines[row["id"]]
+    return rows
 
 
 def ticket_get_for_api(*, client: ApiClient | None, user, number: str) -> Ticket:

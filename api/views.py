@@ -35,7 +35,8 @@ from api.selectors import (
     breach_list_for_api,
     ticket_get_for_action,
     ticket_get_for_api,
-    ticket_list_for_api,
+    ticket_rows_for_api,
+    ticket_rows_with_deadlines,
 )
 from api.serializers import (
     BreachSerializer,
@@ -108,9 +109,14 @@ class ListApiView(ApiView):
             queryset = backend().filter_queryset(self.request, queryset, self)
         return queryset
 
-    def paginated(self, queryset, serializer_class) -> Response:
+    def paginated(
+        self, queryset, serializer_class, complete: Callable[[list], list] | None = None
+    ) -> Response:
+        """One page of the filtered queryset; `complete` adds what the page query did not read."""
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(self.filter_queryset(queryset), self.request, view=self)
+        if complete is not None:
+            page = complete(page)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
@@ -136,7 +142,9 @@ class TicketListCreateApi(ListApiView):
     )
     def get(self, request):
         return self.paginated(
-            ticket_list_for_api(client=self.client, user=request.user), TicketListItemSerializer
+            ticket_rows_for_api(client=self.client, user=request.user),
+            TicketListItemSerializer,
+            complete=ticket_rows_with_deadlines,
         )
 
     @extend_schema(
