@@ -266,6 +266,7 @@ def _scan_phase(figures: dict[str, float]) -> None:
 
 def _beat_phase(figures: dict[str, float], database_url: str) -> None:
     """Real worker + beat at the default 5 s interval; deadlines passing while they run."""
+    from django.db import connection
     from django.utils import timezone
 
     from sla.models import Breach, SlaRule, Timer
@@ -280,6 +281,8 @@ def _beat_phase(figures: dict[str, float], database_url: str) -> None:
         "AND breached_at IS NULL AND at_risk_at <= %s",
         [SENTINEL, now + timedelta(minutes=5)],
     )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE sla_timer")
 
     rule = SlaRule.objects.create(
         name="restoration",

@@ -573,16 +573,19 @@ def _claim(
     so it cannot deadlock with the services. SQLite has one writer at a time anyway.
     """
     t = _tables()
-    chosen = (
-        f"SELECT t.id FROM {t['timer']} t JOIN {t['ticket']} k ON k.id = t.ticket_id WHERE {where}"
-    )
     if connection.vendor == "postgresql":
-        # ARRAY(...) is computed once, so the UPDATE reaches each row through the primary
-        # key instead of joining the whole timer table.
-        chosen += " FOR NO KEY UPDATE OF t SKIP LOCKED FOR KEY SHARE OF k SKIP LOCKED"
+        # The order row is locked inside a LATERAL subquery, so each timer probes its order by
+        # primary key: the plan stays a short nested loop even when the planner misjudges how
+        # many timers match (a hash join would read every order). ARRAY(...) is computed
+        # once, so the UPDATE reaches each timer through the primary key too.
+        chosen = (
+            f"SELECT t.id FROM {t['timer']} t CROSS JOIN LATERAL ("
+            f"SELECT k.id FROM {t['ticket']} k WHERE k.id = t.ticket_id FOR KEY SHARE SKIP LOCKED"
+            f") k WHERE {where} FOR NO KEY UPDATE OF t SKIP LOCKED"
+        )
         target = f"id = ANY(ARRAY({chosen}))"
     else:
-        target = f"id IN ({chosen})"
+        target = f"id IN (SELECT t.id FROM {t['timer']} t WHERE {where})"
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {t['timer']} SET {set_sql} WHERE {target} RETURNING {returning}",
@@ -740,6 +743,11 @@ def sla_scan(*, now: datetime, followup_limit: int | None = None) -> ScanResult:
     marked supervised, optional e-mail); ``followup_limit=0`` skips it.
     """
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Short statements on a few rows: compiling them (JIT, which a misjudged row count
+            # can trigger) costs more than it could ever save.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
         ladder = _ladder()
         claimed = _claim_due(now=now, ladder=ladder)
         breach_ids = _breaches_record(timer_ids=[timer_id for timer_id, _level in claimed], now=now)
