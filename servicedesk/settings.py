@@ -148,6 +148,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SLA_SCAN_INTERVAL_SECONDS,
         "options": {"expires": SLA_SCAN_INTERVAL_SECONDS * 2},
     },
+    # Counts the timers at risk and breached once for every wall screen; a screen refreshes
+    # every 5 s and shows these counts rather than counting thousands of timers itself.
+    "dashboard-wallboard-counts": {
+        "task": "dashboard.tasks.wallboard_counts_task",
+        "schedule": 5.0,
+        "options": {"expires": 10.0},
+    },
+    # Brings the period report's per-day sums up to date: today so far, and any earlier day
+    # in which an order changed (a late return visit, a breach) since the previous minute.
+    "dashboard-aggregates-refresh": {
+        "task": "dashboard.tasks.aggregates_refresh_task",
+        "schedule": 60.0,
+        "options": {"expires": 120.0},
+    },
 }
 
 # --- REST API -------------------------------------------------------------------------
