@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
 from django.urls import reverse
 
@@ -34,3 +36,9 @@ def duration(seconds) -> str:
 @register.filter
 def percent(value) -> str:
     return "—" if value is None else f"{value:.2f}%"
+
+
+@register.filter
+def instant(value: str | None):
+    """An ISO-8601 instant of the report's figures (plain JSON) as a datetime for `date`."""
+    return datetime.fromisoformat(value) if value else None

@@ -273,3 +273,16 @@ def test_the_percentile_of_a_histogram_is_the_nearest_rank_of_its_values():
     for fraction in (0.5, 0.9, 0.95, 1.0):
         assert nearest_rank_counted(histogram, fraction) == nearest_rank(values, fraction)
     assert nearest_rank_counted({}, 0.95) is None
+
+
+def test_the_report_page_says_how_many_days_were_added_up_in_advance(
+    client, dave, day, _clock, django_assert_max_num_queries
+):
+    _clock.move_to(AFTER)
+    aggregates_build(days=[MARCH_4], now=AFTER)
+    client.force_login(dave)
+    with django_assert_max_num_queries(30):
+        response = client.get("/dashboard/report/", {"start": "2024-03-04", "end": "2024-03-04"})
+    html = response.content.decode()
+    assert "其中 1 天的数据已预先汇总（截至 03-05 01:00，每分钟更新）" in html
+    assert "40.00%" in html  # the service level of the day, from the stored sums
