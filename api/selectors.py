@@ -7,6 +7,8 @@ lets them see. Every list is built so a page costs a fixed number of queries.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
@@ -51,18 +53,22 @@ def ticket_rows_for_api(*, client: ApiClient | None, user) -> QuerySet:
     return ticket_visible_to_requester(client=client, user=user).values(*LIST_ROW_FIELDS)
 
 
-def ticket_rows_with_deadlines(rows: list[dict]) -> list[dict]:
-    """Put each row's running timers (name → due time) on it as `deadlines`: one query.
-
-    "Running" is the SLA engine's own definition, read from its prefetch.
-    """
+def deadlines_by_ticket(ticket_ids: list[int]) -> dict[int, dict[str, datetime]]:
+    """Order id → {timer name: due time (UTC)} of the timers running now: one query, plain
+    values. "Running" is the SLA engine's own definition, read from its prefetch."""
     running = running_timers_prefetch().queryset
-    deadlines: dict[int, dict] = {row["id"]: {} for row in rows}
+    deadlines: dict[int, dict[str, datetime]] = {ticket_id: {} for ticket_id in ticket_ids}
     if deadlines:
-        for ticket_id, name, due_at in running.filter(ticket_id__in=list(deadlines)).values_list(
+        for ticket_id, name, due_at in running.filter(ticket_id__in=ticket_ids).values_list(
             "ticket_id", "name", "due_at"
         ):
             deadlines[ticket_id][name] = due_at
+    return deadlines
+
+
+def ticket_rows_with_deadlines(rows: list[dict]) -> list[dict]:
+    """Put each row's running timers (name → due time) on it as `deadlines`: one query."""
+    deadlines = deadlines_by_ticket([row["id"] for row in rows])
     for row in rows:
         row["deadlines"] = deadlines[row["id"]]
     return rows

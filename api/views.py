@@ -33,6 +33,7 @@ from api.pagination import ApiCursorPagination, BreachCursorPagination
 from api.permissions import HasScope, actor_for, client_of
 from api.selectors import (
     breach_list_for_api,
+    deadlines_by_ticket,
     ticket_get_for_action,
     ticket_get_for_api,
     ticket_rows_for_api,
@@ -164,7 +165,10 @@ class TicketListCreateApi(ListApiView):
 
         def perform() -> tuple[int, Any]:
             ticket = ticket_services.ticket_create(actor=actor, **serializer.to_service_kwargs())
-            return status.HTTP_201_CREATED, TicketCreatedSerializer(ticket).data
+            deadlines = deadlines_by_ticket([ticket.pk])[ticket.pk]
+            return status.HTTP_201_CREATED, TicketCreatedSerializer(
+                ticket, context={"deadlines": deadlines}
+            ).data
 
         return respond_idempotently(request, perform)
 
