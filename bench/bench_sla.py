@@ -399,13 +399,16 @@ def _beat_phase(figures: dict[str, float], database_url: str) -> None:
                 except subprocess.TimeoutExpired:
                     process.kill()
             log.close()
-            passes = [
-                float(match)
-                for match in re.findall(
-                    r"Task sla\.tasks\.sla_scan_task\[[^\]]+\] succeeded in ([0-9.]+)s",
-                    (Path(var_dir) / "celery.log").read_text(errors="replace"),
-                )
-            ]
+            # Keyed by task id: the worker's log lines can reach the file more than once.
+            passes = list(
+                {
+                    task_id: float(seconds)
+                    for task_id, seconds in re.findall(
+                        r"Task sla\.tasks\.sla_scan_task\[([^\]]+)\] succeeded in ([0-9.]+)s",
+                        (Path(var_dir) / "celery.log").read_text(errors="replace"),
+                    )
+                }.values()
+            )
     if passes:
         print(
             f"   the worker ran {len(passes)} scan passes: median {statistics.median(passes) * 1000:.0f} ms, "
