@@ -69,27 +69,3 @@ def shot(request):
 
     return take
 
-
-@pytest.fixture(scope="session")
-def _serialized_db_contents(django_db_setup, django_db_blocker):
-    """What the migrations seeded (roles, taxonomy, SLA rules), as serialized at setup."""
-    from django.db import connections
-
-    return {alias: getattr(connections[alias], "_test_serialized_contents", None) for alias in connections}
-
-
-@pytest.fixture(autouse=True)
-def _serialized_rollback_across_playwright(_serialized_db_contents, browser):
-    """Keep serialized_rollback working once Playwright has started.
-
-    Playwright's sync API runs the test code in a greenlet with its own contextvars context,
-    and Django keeps its connections in a context-local store: after the browser starts, the
-    tests get fresh connection objects that lack the serialized contents Django restores
-    between transactional tests. Without this, every browser test after the first (in a run
-    that set the database up before the browser) would start with no roles and no taxonomy.
-    """
-    from django.db import connections
-
-    for alias, contents in _serialized_db_contents.items():
-        if contents is not None and not hasattr(connections[alias], "_test_serialized_contents"):
-            connections[alias]._test_serialized_contents = contents

@@ -18,11 +18,9 @@ from outages.models import Outage
 from tickets import services
 from tickets.models import Hastening, Status, SubType, Ticket
 
-# serialized_rollback: the data the migrations seed (roles, taxonomy, SLA rules) survives each test.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# Transactional: the live server answers from another thread. The roles, taxonomy and SLA
+# rules the migrations seed are put back by tests/conftest.py after each flush.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def ring(call_id: str, phone: str, agent: str = "alice") -> None:
