@@ -701,7 +701,9 @@ def timer_sums_running(scope: Scope, now: datetime) -> dict[tuple[str, str, str]
             breached_at__isnull=True,
             due_at__lte=now,
             started_at__gte=scope.start,
-        ).values_list("ticket_id", "name")
+        )
+        .order_by()
+        .values_list("ticket_id", "name")
     )
     if not late:
         return {}
@@ -713,7 +715,9 @@ def timer_sums_running(scope: Scope, now: datetime) -> dict[tuple[str, str, str]
             created_at__lt=scope.end,
             master__isnull=True,
             **_ticket_filters(scope),
-        ).values_list("pk", "area_type", "category")
+        )
+        .order_by()
+        .values_list("pk", "area_type", "category")
     }
     counts: dict[tuple[str, str, str], int] = {}
     for ticket_id, name in late:

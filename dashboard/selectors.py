@@ -115,12 +115,14 @@ def _labels(*, unit_ids: set[int], owner_ids: set[int]) -> tuple[dict[int, str],
     units = (
         HandlingUnit.objects.filter(pk__in=unit_ids)
         .annotate(table=Value("unit"), second=Value(""), third=Value(""))
+        .order_by()
         .values_list("table", "pk", "name", "second", "third")
     )
     owners = (
         get_user_model()
         .objects.filter(pk__in=owner_ids)
         .annotate(table=Value("owner"))
+        .order_by()
         .values_list("table", "pk", "first_name", "last_name", "username")
     )
     unit_names: dict[int, str] = {}
