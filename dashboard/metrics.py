@@ -486,11 +486,11 @@ ORDER_MEASURES = (
 ORDER_KEYS = ("day", "category", "subtype_id", "area_type", "unit_id", "owner_id")
 PLACE_FIELDS = ("feeder", "transformer_area")
 
-CallKey = tuple[date, int, int | None]  # day, hour, agent
-OrderKey = tuple[date, str, int | None, str, int | None, int | None]  # ORDER_KEYS
-PlaceKey = tuple[
-    date, int | None, str, int | None, str, str
-]  # day, subtype, area, unit, kind, place
+# (day, hour, agent); ORDER_KEYS; (day, sub-type, area type, unit, feeder or area, name).
+CallKey = tuple[date, int, int | None]
+OrderKey = tuple[date, str, int | None, str, int | None, int | None]
+PlaceKey = tuple[date, int | None, str, int | None, str, str]
+BucketKey = tuple[date, str, int | None, str, int | None, int | None, int]  # ORDER_KEYS, bucket
 
 
 def _add(into: dict[str, int], values: dict[str, Any], names: tuple[str, ...]) -> None:
@@ -554,9 +554,6 @@ def _ticket_filters(scope: Scope, prefix: str = "") -> dict[str, Any]:
         "owner_id": scope.agent_id,
     }
     return {f"{prefix}{name}": value for name, value in pairs.items() if value not in ("", None)}
-
-
-BucketKey = tuple[date, str, int | None, str, int | None, int | None, int]  # ORDER_KEYS, bucket
 
 
 def orders_sums(

@@ -68,8 +68,9 @@ CHANGE_MARGIN = timedelta(minutes=5)
 # database restored), a few per pass so that one pass stays short. Older days: the command.
 BACKFILL_DAYS = 35
 BACKFILL_PER_PASS = 3
-# Days re-summed per pass after an administrator changed a threshold (newest first).
-REBASE_PER_PASS = 7
+# Days re-summed per pass after an administrator changed a threshold (newest first): the
+# default month in one pass, so that reports are fast again a minute after the change.
+REBASE_PER_PASS = 31
 # The back-fill sums this many days per query, sorting them in memory.
 BUILD_CHUNK_DAYS = 16
 BUILD_WORK_MEM = "256MB"
