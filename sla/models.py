@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import AreaType
 from sla.policy import Limit, Unit
@@ -318,7 +319,10 @@ class Breach(models.Model):
         db_index=False,
         related_name="+",
     )
-    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    # "acknowledged" here is a supervisor's confirmation, not a unit taking an order (接单).
+    acknowledged_at = models.DateTimeField(
+        pgettext_lazy("breach", "acknowledged at"), null=True, blank=True
+    )
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("acknowledged by"),
