@@ -81,24 +81,33 @@ class FlagFilter(django_filters.Filter):
     field_class = FlagField
 
 
+# Every filter has its `label` set (the parameter name): django-filter would otherwise work
+# one out, translated, for each filter on every request — a quarter of a list request's time.
+
+
 class TicketFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(
-        choices=Category.choices, help_text=_("Service category code.")
+        label="category", choices=Category.choices, help_text=_("Service category code.")
     )
-    status = django_filters.ChoiceFilter(choices=Status.choices, help_text=_("Life-cycle state."))
+    status = django_filters.ChoiceFilter(
+        label="status", choices=Status.choices, help_text=_("Life-cycle state.")
+    )
     area_type = django_filters.ChoiceFilter(
-        choices=AreaType.choices, help_text=_("Area type of the order.")
+        label="area_type", choices=AreaType.choices, help_text=_("Area type of the order.")
     )
     breached = FlagFilter(
+        label="breached",
         method="filter_breached",
         help_text=_("true: orders with at least one recorded breach; false: none."),
     )
     created_after = InstantFilter(
+        label="created_after",
         field_name="created_at",
         lookup_expr="gte",
         help_text=_("Accepted at or after this instant (a bare date is midnight in Beijing)."),
     )
     created_before = InstantFilter(
+        label="created_before",
         field_name="created_at",
         lookup_expr="lt",
         help_text=_("Accepted before this instant (a bare date is midnight in Beijing)."),
@@ -118,22 +127,25 @@ class TicketFilter(django_filters.FilterSet):
 
 class BreachFilter(django_filters.FilterSet):
     since = InstantFilter(
+        label="since",
         field_name="occurred_at",
         lookup_expr="gte",
         help_text=_("Breaches that happened at or after this instant."),
     )
     until = InstantFilter(
+        label="until",
         field_name="occurred_at",
         lookup_expr="lt",
         help_text=_("Breaches that happened before this instant."),
     )
     timer = django_filters.ChoiceFilter(
-        field_name="name", choices=TimerName.choices, help_text=_("Timer name.")
+        label="timer", field_name="name", choices=TimerName.choices, help_text=_("Timer name.")
     )
     category = django_filters.ChoiceFilter(
-        choices=Category.choices, help_text=_("Service category code.")
+        label="category", choices=Category.choices, help_text=_("Service category code.")
     )
     handling_unit = django_filters.CharFilter(
+        label="handling_unit",
         field_name="handling_unit__code",
         max_length=40,
         help_text=_("Handling unit code."),

@@ -44,6 +44,7 @@ WARMUP_SECONDS = 3.0
 PGBENCH_SECONDS = int(os.environ.get("BENCH_API_SECONDS", "15"))
 # Two cores: 2 × cores + 1 sync workers is gunicorn's own advice, and what measured best here.
 GUNICORN_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "5"))
+GUNICORN_THREADS = int(os.environ.get("BENCH_API_THREADS", "1"))
 BENCH_CLIENT = "bench-api-ivr"
 
 # --- The load generator (runs in its own process: `python -m bench.bench_api load …`) ---------
@@ -150,6 +151,7 @@ def load(
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     statuses: list[dict[int, int]] = [{} for _ in range(concurrency)]
     errors: list[str] = []
+    sent = [0] * concurrency
 
     def worker(index: int) -> None:
         conn = _Connection(port)
@@ -165,6 +167,7 @@ def load(
                 else:
                     raw = _get_request(token, paths[n % len(paths)])
                 n += 1
+                sent[index] += 1
                 began = time.perf_counter()
                 status, _body = conn.request(raw)
                 ended = time.perf_counter()
@@ -188,11 +191,49 @@ def load(
             status_counts[str(code)] = status_counts.get(str(code), 0) + count
     return {
         "requests": len(every),
+        "sent": sum(sent),  # warm-up included: what the CPU accounting divides by
         "per_second": len(every) / seconds,
         "p50_ms": 1000 * every[len(every) // 2] if every else None,
         "p99_ms": 1000 * every[min(len(every) - 1, int(len(every) * 0.99))] if every else None,
         "statuses": status_counts,
         "errors": errors[:5],
+    }
+
+
+def _cpu_seconds(select) -> dict[int, float]:
+    """CPU seconds (user + system) of the processes `select(pid, stat_fields, cmdline)` picks."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        if select(int(entry.name), fields, cmdline):
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def _server_cpu(master_pid: int, database: str) -> dict[str, dict[int, float]]:
+    """CPU so far of gunicorn's workers and of PostgreSQL's backends serving `database`."""
+    return {
+        "app": _cpu_seconds(lambda pid, fields, cmd: int(fields[1]) == master_pid),
+        "db": _cpu_seconds(
+            lambda pid, fields, cmd: cmd.startswith("postgres: ") and f" {database} " in cmd
+        ),
+    }
+
+
+def _cpu_used(
+    before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]
+) -> dict[str, float]:
+    return {
+        part: sum(seconds - before[part].get(pid, 0.0) for pid, seconds in after[part].items())
+        for part in after
     }
 
 
@@ -241,8 +282,9 @@ def _start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
             f"127.0.0.1:{port}",
             "--workers",
             str(GUNICORN_WORKERS),
-            "--worker-class",
-            "sync",
+            # One thread: the sync worker (no keep-alive); more: gthread (keep-alive).
+            "--threads",
+            str(GUNICORN_THREADS),
             "--backlog",
             "256",
             "--log-level",
@@ -531,8 +573,15 @@ def _sequence_reset(last_id: int) -> None:
 # --- The run ----------------------------------------------------------------------------------
 
 
-def _drive(port: int, token: str, accounts: list[str]) -> dict[str, Any]:
-    """The two load phases against the running server."""
+def _drive(
+    port: int, token: str, accounts: list[str], *, server_pid: int, database: str
+) -> dict[str, Any]:
+    """The two load phases against the running server, with the CPU each request cost.
+
+    Other work on the machine slows the measured rates down; the CPU seconds that the app's
+    workers and the database's backends spent per request do not depend on it, and tell
+    what two dedicated cores could serve.
+    """
     results: dict[str, Any] = {}
     # Cursor pages deep into the list: the 2nd to 20th page of the default order and of
     # the open repairs, gathered once so the load mixes first and follow-up pages.
@@ -561,8 +610,19 @@ def _drive(port: int, token: str, accounts: list[str]) -> dict[str, Any]:
         "accounts": accounts,
         "paths": paths,
     }
-    results["create"] = _run_load(kind="create", seconds=CREATE_SECONDS, **common)
-    results["list"] = _run_load(kind="list", seconds=LIST_SECONDS, **common)
+    for kind, seconds in (("create", CREATE_SECONDS), ("list", LIST_SECONDS)):
+        # Warm every worker first (imports, URL resolver, catalogues, connections), so the
+        # CPU accounted below is the steady state's.
+        _run_load(kind=kind, seconds=WARMUP_SECONDS, **{**common, "warmup": 0.0})
+        before = _server_cpu(server_pid, database)
+        outcome = _run_load(kind=kind, seconds=seconds, **{**common, "warmup": 0.0})
+        used = _cpu_used(before, _server_cpu(server_pid, database))
+        sent = max(outcome["sent"], 1)
+        outcome["app_cpu_ms"] = 1000 * used["app"] / sent
+        outcome["db_cpu_ms"] = 1000 * used["db"] / sent
+        # What two cores would serve if they did nothing but this: app and database CPU.
+        outcome["two_core_capacity"] = 2000 / (outcome["app_cpu_ms"] + outcome["db_cpu_ms"])
+        results[kind] = outcome
     return results
 
 
@@ -599,11 +659,12 @@ def run(*, database_url: str) -> dict[str, float]:
     connection.close()  # gunicorn's workers and pgbench get the database to themselves
 
     results: dict[str, Any] = {}
+    database = connection.settings_dict["NAME"]
     try:
         port = _free_port()
         server = _start_gunicorn(database_url, port)
         try:
-            results.update(_drive(port, token, accounts))
+            results.update(_drive(port, token, accounts, server_pid=server.pid, database=database))
         finally:
             _stop(server)
         insert_rate = pgbench_inserts(database_url, seconds=PGBENCH_SECONDS)
@@ -622,24 +683,35 @@ def run(*, database_url: str) -> dict[str, float]:
         kinds[_statement_kind(sql)] = kinds.get(_statement_kind(sql), 0) + 1
     sla_statements = sum(count for kind, count in kinds.items() if "sla_" in kind)
 
+    load_average = os.getloadavg()[0]
     print(
-        f"   orders present: {orders_present:,}; gunicorn: {GUNICORN_WORKERS} sync workers, DEBUG off; "
-        f"load: {CONCURRENCY} connections from a separate process"
+        f"   orders present: {orders_present:,}; gunicorn {GUNICORN_WORKERS} workers x {GUNICORN_THREADS} "
+        f"thread(s), DEBUG off; load: {CONCURRENCY} connections from a separate process; "
+        f"machine load average {load_average:.1f} on {os.cpu_count()} cores"
     )
-    print(
-        f"   create  POST /api/v1/tickets/ (token + Idempotency-Key + account lookup): "
-        f"{create['per_second']:.0f}/s, p50 {create['p50_ms']:.1f} ms, p99 {create['p99_ms']:.1f} ms "
-        f"over {CREATE_SECONDS:.0f} s, answers {create['statuses']}"
-    )
-    print(
-        f"   list    GET /api/v1/tickets/ (first and cursor pages, filters): "
-        f"{listing['per_second']:.0f}/s, p50 {listing['p50_ms']:.1f} ms, p99 {listing['p99_ms']:.1f} ms "
-        f"over {LIST_SECONDS:.0f} s, answers {listing['statuses']}"
-    )
+    for label, figures, seconds in (
+        (
+            "create  POST /api/v1/tickets/ (token, Idempotency-Key, account lookup)",
+            create,
+            CREATE_SECONDS,
+        ),
+        ("list    GET /api/v1/tickets/ (first and cursor pages, filters)", listing, LIST_SECONDS),
+    ):
+        print(
+            f"   {label}: {figures['per_second']:.0f}/s, p50 {figures['p50_ms']:.1f} ms, "
+            f"p99 {figures['p99_ms']:.1f} ms over {seconds:.0f} s, answers {figures['statuses']}"
+        )
+        print(
+            f"      CPU per request: app {figures['app_cpu_ms']:.2f} ms + database {figures['db_cpu_ms']:.2f} ms "
+            f"-> two dedicated cores would serve {figures['two_core_capacity']:.0f}/s"
+        )
     print(
         f"   pgbench plain single-row INSERT of an order-sized row, 16 clients: {insert_rate:.0f}/s"
     )
-    print(f"   create rate / insert rate: {100 * ratio:.1f} % (target >= 5 %)")
+    print(
+        f"   create rate / insert rate: {100 * ratio:.1f} % (target >= 5 %); "
+        f"at two-core capacity: {100 * create['two_core_capacity'] / insert_rate:.1f} %"
+    )
     print(
         f"   one create: {len(profile['statements'])} SQL statements ({sla_statements} by the SLA engine), "
         f"{profile['sql_ms']:.1f} ms in SQL of {profile['first_ms']:.1f} ms in-process "
@@ -669,6 +741,10 @@ def run(*, database_url: str) -> dict[str, float]:
         "create_to_insert_ratio": ratio,
         "create_sql_statements": float(len(profile["statements"])),
         "create_sla_sql_statements": float(sla_statements),
+        "create_cpu_ms": create["app_cpu_ms"] + create["db_cpu_ms"],
+        "create_two_core_capacity": create["two_core_capacity"],
+        "list_cpu_ms": listing["app_cpu_ms"] + listing["db_cpu_ms"],
+        "list_two_core_capacity": listing["two_core_capacity"],
     }
 
 
