@@ -790,7 +790,7 @@ def breach_followup(*, now: datetime, limit: int = FOLLOWUP_BATCH) -> int:
     if limit <= 0:
         return 0
     # Imported here: tickets.services imports this module for its life-cycle events.
-    from tickets.services import Actor, ticket_mark_supervised
+    from tickets.services import Actor, tickets_mark_supervised
 
     actor = Actor(label=SYSTEM_LABEL)
     with transaction.atomic():
@@ -809,9 +809,11 @@ def breach_followup(*, now: datetime, limit: int = FOLLOWUP_BATCH) -> int:
             if not breach.ticket.supervised:
                 first_breach_of.setdefault(breach.ticket_id, breach)
         with translation.override(settings.LANGUAGE_CODE):
-            for breach in first_breach_of.values():
-                reason = _("%(timer)s time limit breached") % {"timer": breach.get_name_display()}
-                ticket_mark_supervised(ticket=breach.ticket, actor=actor, reason=reason, now=now)
+            reasons = {
+                ticket_id: _("%(timer)s time limit breached") % {"timer": breach.get_name_display()}
+                for ticket_id, breach in first_breach_of.items()
+            }
+        tickets_mark_supervised(reasons=reasons, actor=actor, now=now)
         Breach.objects.filter(pk__in=[b.pk for b in batch]).update(followed_up_at=now)
         if settings.SLA_BREACH_EMAIL:
             transaction.on_commit(

@@ -499,12 +499,34 @@ def ticket_hasten(*, ticket: Ticket, actor: Actor, text: str = "", channel: str 
 
 def ticket_mark_supervised(*, ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> bool:
     """Mark the order supervised (督办) once; returns True when this call marked it."""
+    return bool(tickets_mark_supervised(reasons={ticket.pk: reason}, actor=actor, now=now))
+
+
+def tickets_mark_supervised(*, reasons: dict[int, str], actor: Actor, now: datetime | None = None) -> list[int]:
+    """Mark many orders supervised at once (a breach storm), each once, with its reason on
+    the timeline. Returns the ids this call marked.
+
+    Set-based: one locking read, one UPDATE, one bulk INSERT of timeline events. The row
+    locks make a concurrent caller wait and then find the orders already marked.
+    """
+    if not reasons:
+        return []
     now = _now(now)
     with transaction.atomic():
-        changed = Ticket.objects.filter(pk=ticket.pk, supervised=False).update(supervised=True, supervised_at=now)
-        if changed:
-            _event(ticket, at=now, kind=TicketEvent.Kind.SUPERVISED, actor=actor, note=reason)
-    return bool(changed)
+        marked = list(
+            Ticket.objects.select_for_update()
+            .filter(pk__in=list(reasons), supervised=False)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if marked:
+            Ticket.objects.filter(pk__in=marked).update(supervised=True, supervised_at=now)
+            TicketEvent.objects.bulk_create(
+                TicketEvent(ticket_id=pk, at=now, kind=TicketEvent.Kind.SUPERVISED, actor_id=actor.user_id,
+                            actor_label=actor.label, note=reasons[pk])
+                for pk in marked
+            )
+    return marked
 
 
 # --- Calls --------------------------------------------------------------------------------
