@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.roles import Role
 from customers.models import AreaType, HandlingUnit
@@ -110,7 +111,7 @@ class BreachFilterForm(forms.Form):
         choices=[
             ("", _("All")),
             ("open", _("Not acknowledged")),
-            ("acknowledged", _("Acknowledged")),
+            ("acknowledged", pgettext_lazy("breach", "Acknowledged")),
         ],
     )
     start = forms.DateField(

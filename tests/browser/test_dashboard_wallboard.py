@@ -13,10 +13,9 @@ from sla.models import Breach
 from sla.services import sla_scan
 from tickets import services
 
-# serialized_rollback: the data the migrations seed (roles, taxonomy, SLA rules) survives each test.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

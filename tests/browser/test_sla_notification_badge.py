@@ -12,10 +12,9 @@ from playwright.sync_api import expect
 from sla.services import sla_scan
 from tickets import services
 
-# serialized_rollback: the data the migrations seed (roles, SLA rules) survives each test.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

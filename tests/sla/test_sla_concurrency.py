@@ -18,7 +18,6 @@ T0 = datetime(2025, 6, 3, 10, 0, tzinfo=BEIJING)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("migration_seeds"),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row-lock races need PostgreSQL"),
 ]
 

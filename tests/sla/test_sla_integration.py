@@ -48,7 +48,6 @@ def _redis_unreachable() -> str:
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("migration_seeds"),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="needs PostgreSQL: DATABASE_URL is not a postgres:// URL, and the worker and beat "
