@@ -66,8 +66,10 @@ class ClientTokenAuthentication(BaseAuthentication):
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         # A slice, not .first(): no ORDER BY to build for a unique lookup on every request.
-        found = list(ApiClient.objects.filter(token_hash=token_hash(token), is_active=True)[:1])
-        client = found[0] if found else None
+        found = ApiClient.objects.filter(token_hash=token_hash(token), is_active=True).order_by()[
+            :1
+        ]
+        client = next(iter(found), None)
         if client is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.selectors import one_or_none
 from calls.models import Call
 from customers.models import AreaType, Customer, HandlingUnit
 from sla.models import TimerName
@@ -193,10 +194,8 @@ class TicketCreateInputSerializer(serializers.Serializer):
     def validate_customer_account(self, value: str) -> Customer | None:
         if not value:
             return None
-        customer = (
-            Customer.objects.select_related("service_area")
-            .filter(account_number=value.strip())
-            .first()
+        customer = one_or_none(
+            Customer.objects.select_related("service_area").filter(account_number=value.strip())
         )
         if customer is None:
             raise serializers.ValidationError(_("No customer has this account number."))
@@ -205,9 +204,9 @@ class TicketCreateInputSerializer(serializers.Serializer):
     def validate_subtype(self, value: str) -> SubType | None:
         if not value:
             return None
-        subtype = SubType.objects.filter(
-            code=value.strip(), parent__isnull=True, is_active=True
-        ).first()
+        subtype = one_or_none(
+            SubType.objects.filter(code=value.strip(), parent__isnull=True, is_active=True)
+        )
         if subtype is None:
             raise serializers.ValidationError(_("Unknown sub-type code."))
         return subtype
@@ -215,9 +214,9 @@ class TicketCreateInputSerializer(serializers.Serializer):
     def validate_detail(self, value: str) -> SubType | None:
         if not value:
             return None
-        detail = SubType.objects.filter(
-            code=value.strip(), parent__isnull=False, is_active=True
-        ).first()
+        detail = one_or_none(
+            SubType.objects.filter(code=value.strip(), parent__isnull=False, is_active=True)
+        )
         if detail is None:
             raise serializers.ValidationError(_("Unknown detail code."))
         return detail
@@ -421,7 +420,7 @@ class DispatchInputSerializer(NoteInputSerializer):
     def validate_handling_unit(self, value: str) -> HandlingUnit | None:
         if not value:
             return None
-        unit = HandlingUnit.objects.filter(code=value.strip(), is_active=True).first()
+        unit = one_or_none(HandlingUnit.objects.filter(code=value.strip(), is_active=True))
         if unit is None:
             raise serializers.ValidationError(_("No active handling unit has this code."))
         return unit

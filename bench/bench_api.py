@@ -502,19 +502,44 @@ def profile_create(token: str, account: str) -> dict[str, Any]:
 
 
 def _statement_kind(sql: str) -> str:
-    words = sql.split()
-    head = " ".join(words[:3]).upper()
-    table = next(
-        (
-            w.strip('"')
-            for w in words
-            if w.strip('"').startswith(("tickets_", "sla_", "api_", "customers_", "calls_"))
-        ),
-        "",
-    )
-    if head.startswith(("SAVEPOINT", "RELEASE")):
-        return head.split()[0]
-    return f"{words[0].upper()} {table}".strip()
+    """ "INSERT tickets_ticket", "SAVEPOINT", … — the verb and the table of a statement."""
+    words = sql.replace('"', " ").replace(",", " ").split()
+    verb = words[0].upper()
+    if verb in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK"):
+        return verb
+    prefixes = ("tickets_", "sla_", "api_", "customers_", "calls_")
+    table = next((w.split(".")[0] for w in words if w.startswith(prefixes)), "")
+    return f"{verb} {table}".strip()
+
+
+def _statement_owners(statements: list[str]) -> list[tuple[str, str]]:
+    """(kind, who asked for it) in order: the API layer, the tickets service, the SLA engine.
+
+    Savepoints come in nested pairs: the first is ticket_create's atomic block inside the
+    Idempotency-Key's transaction, the second the SLA engine's inside ticket_create.
+    """
+    owners = []
+    savepoints = 0
+    for sql in statements:
+        kind = _statement_kind(sql)
+        if kind == "SAVEPOINT":
+            savepoints += 1
+            owner = "tickets service" if savepoints == 1 else "SLA engine"
+        elif kind == "RELEASE":
+            owner = "SLA engine" if savepoints == 2 else "tickets service"
+            savepoints -= 1
+        elif kind in ("BEGIN", "COMMIT"):
+            owner = "API (Idempotency-Key transaction)"
+        elif "sla_timer" in kind and kind.startswith("SELECT"):
+            owner = "API (deadlines of the answer)"
+        elif "sla_" in kind:
+            owner = "SLA engine"
+        elif "tickets_" in kind:
+            owner = "tickets service"
+        else:
+            owner = "API"
+        owners.append((kind, owner))
+    return owners
 
 
 # --- Data and cleanup -------------------------------------------------------------------------
@@ -623,6 +648,10 @@ def _drive(
         # What two cores would serve if they did nothing but this: app and database CPU.
         outcome["two_core_capacity"] = 2000 / (outcome["app_cpu_ms"] + outcome["db_cpu_ms"])
         results[kind] = outcome
+    # The time one request takes when the server is not queueing: a single client.
+    results["list_alone"] = _run_load(
+        kind="list", seconds=LIST_SECONDS / 3, **{**common, "concurrency": 1}
+    )
     return results
 
 
@@ -678,10 +707,8 @@ def run(*, database_url: str) -> dict[str, float]:
 
     create, listing = results["create"], results["list"]
     ratio = create["per_second"] / insert_rate
-    kinds: dict[str, int] = {}
-    for sql in profile["statements"]:
-        kinds[_statement_kind(sql)] = kinds.get(_statement_kind(sql), 0) + 1
-    sla_statements = sum(count for kind, count in kinds.items() if "sla_" in kind)
+    owners = _statement_owners(profile["statements"])
+    sla_statements = sum(1 for _kind, owner in owners if owner == "SLA engine")
 
     load_average = os.getloadavg()[0]
     print(
@@ -705,6 +732,11 @@ def run(*, database_url: str) -> dict[str, float]:
             f"      CPU per request: app {figures['app_cpu_ms']:.2f} ms + database {figures['db_cpu_ms']:.2f} ms "
             f"-> two dedicated cores would serve {figures['two_core_capacity']:.0f}/s"
         )
+    alone = results["list_alone"]
+    print(
+        f"   list, one client at a time: {alone['per_second']:.0f}/s, p50 {alone['p50_ms']:.1f} ms, "
+        f"p99 {alone['p99_ms']:.1f} ms"
+    )
     print(
         f"   pgbench plain single-row INSERT of an order-sized row, 16 clients: {insert_rate:.0f}/s"
     )
@@ -717,8 +749,8 @@ def run(*, database_url: str) -> dict[str, float]:
         f"{profile['sql_ms']:.1f} ms in SQL of {profile['first_ms']:.1f} ms in-process "
         f"(median of 200: {profile['median_ms']:.1f} ms)"
     )
-    for kind, count in kinds.items():
-        print(f"      {count} x {kind}")
+    for number, (kind, owner) in enumerate(owners, start=1):
+        print(f"      {number:2d}. {kind:34s} {owner}")
     if profile["profile"]:
         print("   where the time of 200 in-process creates goes (pyinstrument, abridged):")
         for line in profile["profile"].splitlines()[:60]:
@@ -737,6 +769,7 @@ def run(*, database_url: str) -> dict[str, float]:
         "list_per_second": listing["per_second"],
         "list_p50_ms": listing["p50_ms"],
         "list_p99_ms": listing["p99_ms"],
+        "list_alone_p50_ms": alone["p50_ms"],
         "insert_per_second": insert_rate,
         "create_to_insert_ratio": ratio,
         "create_sql_statements": float(len(profile["statements"])),
