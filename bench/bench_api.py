@@ -239,6 +239,9 @@ def _cpu_used(
 
 def _run_load(**kwargs: Any) -> dict[str, Any]:
     """Run `load` in a separate Python process (the server's cores are not the client's GIL)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     completed = subprocess.run(
         [sys.executable, "-m", "bench.bench_api", "load", json.dumps(kwargs)],
         cwd=ROOT,
@@ -248,7 +251,11 @@ def _run_load(**kwargs: Any) -> dict[str, Any]:
     )
     if completed.returncode != 0:
         raise RuntimeError(f"load generator failed: {completed.stderr[-2000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    outcome = json.loads(completed.stdout.strip().splitlines()[-1])
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    outcome["client_cpu_ms"] = 1000 * cpu / max(outcome["sent"], 1)
+    return outcome
 
 
 # --- The server -----------------------------------------------------------------------------
@@ -730,7 +737,8 @@ def run(*, database_url: str) -> dict[str, float]:
         )
         print(
             f"      CPU per request: app {figures['app_cpu_ms']:.2f} ms + database {figures['db_cpu_ms']:.2f} ms "
-            f"-> two dedicated cores would serve {figures['two_core_capacity']:.0f}/s"
+            f"-> two dedicated cores would serve {figures['two_core_capacity']:.0f}/s "
+            f"(the load generator itself: {figures['client_cpu_ms']:.2f} ms)"
         )
     alone = results["list_alone"]
     print(
