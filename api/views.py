@@ -103,9 +103,12 @@ class ListApiView(ApiView):
     pagination_class: type = ApiCursorPagination
 
     def filter_queryset(self, queryset):
-        refuse_empty_parameters(
-            self.request, [*self.filterset_class.base_filters, "cursor", "page_size"]
-        )
+        names = self.filterset_class.base_filters
+        refuse_empty_parameters(self.request, [*names, "cursor", "page_size"])
+        # Without a filter in the query string there is nothing to validate or apply: the
+        # common request (the newest page, the next page) skips building the filter form.
+        if not any(name in self.request.query_params for name in names):
+            return queryset
         for backend in self.filter_backends:
             queryset = backend().filter_queryset(self.request, queryset, self)
         return queryset
