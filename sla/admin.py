@@ -34,6 +34,13 @@ class SlaRuleAdmin(admin.ModelAdmin):
     search_fields = ("note",)
     date_hierarchy = "effective_from"
 
+    def has_delete_permission(self, request, obj=None):
+        # A rule that has been in effect is history (orders keep it): close it with
+        # "effective until" instead. Only a rule not yet in effect can be deleted.
+        if obj is not None and obj.effective_from <= timezone.now():
+            return False
+        return super().has_delete_permission(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         # A rule in effect has a history: its start is fixed; changes open a new version.
         if obj is not None and obj.pk and obj.effective_from <= timezone.now():

@@ -141,14 +141,48 @@ def calls_ringing_past_limit(now: datetime) -> QuerySet[Call]:
 # --- Rules --------------------------------------------------------------------------------
 
 
+_RULES_TTL_SECONDS = 30.0
+_rules_lock = threading.Lock()
+_rules_cache: tuple[float, tuple[SlaRule, ...]] | None = None
+
+
+def _active_rules() -> tuple[SlaRule, ...]:
+    """Every active rule with a clock, kept in memory for half a minute.
+
+    Each order taken reads them (two or three times over its life), and they change a few
+    times a year: reading them from memory takes a query and most of the SLA engine's share
+    off the create path. A save or delete in this process clears the copy at once (see
+    SlaConfig.ready); other processes pick a change up within the TTL. Rules are versioned,
+    never deleted once in effect, so a copy never names a row that is gone.
+    """
+    global _rules_cache
+    with _rules_lock:
+        if _rules_cache and time.monotonic() - _rules_cache[0] < _RULES_TTL_SECONDS:
+            return _rules_cache[1]
+    rules = tuple(
+        SlaRule.objects.filter(is_active=True).exclude(name=TimerName.ANSWER).order_by("pk")
+    )
+    with _rules_lock:
+        _rules_cache = (time.monotonic(), rules)
+    return rules
+
+
+def rules_cache_clear(**_signal: Any) -> None:
+    global _rules_cache
+    with _rules_lock:
+        _rules_cache = None
+
+
 def rules_starting_on(*, events: list[str] | tuple[str, ...], at: datetime) -> list[SlaRule]:
     """Active rules whose clock starts on one of ``events`` and that were in effect at ``at``
     (the order's acceptance time: an order keeps the rule versions it started with)."""
-    return list(
-        SlaRule.objects.filter(start_event__in=events, is_active=True, effective_from__lte=at)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
-        .exclude(name=TimerName.ANSWER)
-    )
+    return [
+        rule
+        for rule in _active_rules()
+        if rule.start_event in events
+        and rule.effective_from <= at
+        and (rule.effective_to is None or rule.effective_to > at)
+    ]
 
 
 def rule_specificity(rule: SlaRule) -> tuple[int, int]:

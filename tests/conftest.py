@@ -53,6 +53,14 @@ def _reference_data(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rules_cache():
+    """Each test starts without the previous test's (rolled back) rules in memory."""
+    from sla.selectors import rules_cache_clear
+
+    rules_cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """The production hasher costs ~0.2 s a user by design; tests need users, not that cost."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -102,21 +102,21 @@ class Ticket(models.Model):
 
     # NULL only inside the creating transaction: the number derives from the row id.
     number = models.CharField(  # noqa: DJ001
-        _("order number"), max_length=24, unique=True, null=True, editable=False
+        _("order number"), max_length=24, null=True, editable=False
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     subtype = models.ForeignKey(
-        SubType, verbose_name=_("sub-type"), null=True, blank=True, on_delete=models.PROTECT,
+        SubType, verbose_name=_("sub-type"), null=True, blank=True, db_index=False, on_delete=models.PROTECT,
         related_name="+",
     )
     detail = models.ForeignKey(
-        SubType, verbose_name=_("detail"), null=True, blank=True, on_delete=models.PROTECT,
+        SubType, verbose_name=_("detail"), null=True, blank=True, db_index=False, on_delete=models.PROTECT,
         related_name="+",
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.PHONE)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACCEPTED)
 
-    caller_phone = models.CharField(_("caller number"), max_length=20, db_index=True)
+    caller_phone = models.CharField(_("caller number"), max_length=20)
     call_at = models.DateTimeField(_("call time"))
     call = models.ForeignKey(
         "calls.Call", verbose_name=_("call"), null=True, blank=True, on_delete=models.SET_NULL,
@@ -124,28 +124,28 @@ class Ticket(models.Model):
     )
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="tickets",
+        db_index=False, on_delete=models.PROTECT, related_name="tickets",
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
     description = models.TextField(_("description"))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner agent"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="owned_tickets",
+        db_index=False, on_delete=models.PROTECT, related_name="owned_tickets",
     )
     created_via = models.CharField(
         _("created via"), max_length=60, blank=True, help_text=_("The integration client, if any.")
     )
     handling_unit = models.ForeignKey(
         "customers.HandlingUnit", verbose_name=_("handling unit"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="tickets",
+        db_index=False, on_delete=models.PROTECT, related_name="tickets",
     )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("handler"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="handled_tickets",
+        db_index=False, on_delete=models.PROTECT, related_name="handled_tickets",
     )
     service_area = models.ForeignKey(
         "customers.ServiceArea", verbose_name=_("service area"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="tickets",
+        db_index=False, on_delete=models.PROTECT, related_name="tickets",
     )
     area_type = models.CharField(_("area type"), max_length=10, choices=AreaType.choices, default=AreaType.URBAN)
     area_type_unconfirmed = models.BooleanField(
@@ -159,11 +159,11 @@ class Ticket(models.Model):
     supervised = models.BooleanField(_("supervised"), default=False)
     supervised_at = models.DateTimeField(_("supervised since"), null=True, blank=True)
     master = models.ForeignKey(
-        "self", verbose_name=_("master order"), null=True, blank=True, on_delete=models.PROTECT,
+        "self", verbose_name=_("master order"), null=True, blank=True, db_index=False, on_delete=models.PROTECT,
         related_name="children",
     )
     outage = models.ForeignKey(
-        "outages.Outage", verbose_name=_("outage"), null=True, blank=True, on_delete=models.PROTECT,
+        "outages.Outage", verbose_name=_("outage"), null=True, blank=True, db_index=False, on_delete=models.PROTECT,
         related_name="tickets",
     )
 
@@ -174,7 +174,7 @@ class Ticket(models.Model):
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     knowledge_article = models.ForeignKey(
         "knowledge.Article", verbose_name=_("knowledge article"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        db_index=False, on_delete=models.SET_NULL, related_name="+",
     )
 
     # Application.
@@ -224,7 +224,13 @@ class Ticket(models.Model):
         verbose_name = _("work order")
         verbose_name_plural = _("work orders")
         ordering = ["-created_at", "-id"]
+        # Every index costs each order taken (the API's create path): foreign keys are covered
+        # by these composite indexes or are rare filters, so they carry no index of their own.
+        constraints = [models.UniqueConstraint(fields=["number"], name="ticket_number_uniq")]
         indexes = [
+            models.Index(fields=["caller_phone"], name="ticket_caller_phone_idx"),
+            models.Index(fields=["master"], name="ticket_master_idx", condition=models.Q(master__isnull=False)),
+            models.Index(fields=["outage"], name="ticket_outage_idx", condition=models.Q(outage__isnull=False)),
             models.Index(fields=["owner", "status"], name="ticket_owner_status_idx"),
             models.Index(fields=["handling_unit", "status"], name="ticket_unit_status_idx"),
             models.Index(fields=["customer", "status"], name="ticket_customer_status_idx"),
@@ -258,12 +264,12 @@ class TicketEvent(models.Model):
         BREACH = "breach", _("Time limit breached")
         UPDATE = "update", _("Fields updated")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    ticket = models.ForeignKey(Ticket, db_index=False, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("at"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        db_index=False, on_delete=models.SET_NULL, related_name="+",
     )
     actor_label = models.CharField(_("by (system or client)"), max_length=60, blank=True)
     action = models.CharField(_("action"), max_length=20, blank=True)
