@@ -24,6 +24,7 @@ from dashboard.metrics import BEIJING, Scope, Thresholds
 from dashboard.models import WallboardCounts
 from outages.models import Outage
 from sla.models import Breach, Timer, TimerName
+from sla.selectors import answer_limit
 from tickets.models import OPEN_STATUSES, Ticket
 
 LIST_LIMIT = 30
@@ -182,9 +183,15 @@ def _attention(*, now: datetime) -> list[Timer]:
 
 def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
     """Everything the wall screen shows at `now`, in a fixed, small number of queries."""
+    # Calls ringing longer than the answer limit are the live alarm (12 s by default).
+    answer_within = answer_limit(at=now)
     waiting = Call.objects.filter(
         ring_at__isnull=False, answer_at__isnull=True, hangup_at__isnull=True
-    ).aggregate(count=Count("pk"), oldest=Min("ring_at"))
+    ).aggregate(
+        count=Count("pk"),
+        oldest=Min("ring_at"),
+        over_limit=Count("pk", filter=Q(ring_at__lte=now - answer_within)),
+    )
     longest = (now - waiting["oldest"]).total_seconds() if waiting["oldest"] else None
 
     rows, counted_at = _counts(now=now)
@@ -218,6 +225,8 @@ def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
         "now": now,
         "counted_at": counted_at,
         "calls_waiting": waiting["count"],
+        "calls_over_answer_limit": waiting["over_limit"],
+        "answer_limit_seconds": round(answer_within.total_seconds()),
         "longest_wait_seconds": round(longest) if longest is not None else None,
         "at_risk": sum(r["at_risk"] for r in rows),
         "breached": sum(r["breached"] for r in rows),

@@ -8,7 +8,7 @@ import time
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from calls.models import Call
 from sla.models import (
@@ -118,12 +118,14 @@ def notifications_for(user: Any) -> QuerySet[Notification]:
 
 def answer_limit(*, at: datetime) -> timedelta:
     """The answer limit in effect at ``at`` (default 12 s): the most recent active answer rule."""
-    rule = (
-        SlaRule.objects.filter(name=TimerName.ANSWER, is_active=True, effective_from__lte=at)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
-        .order_by("-effective_from", "-id")
-        .first()
-    )
+    in_effect = [
+        rule
+        for rule in _active_rules()
+        if rule.name == TimerName.ANSWER
+        and rule.effective_from <= at
+        and (rule.effective_to is None or rule.effective_to > at)
+    ]
+    rule = max(in_effect, key=lambda r: (r.effective_from, r.pk), default=None)
     if rule is None or rule.unit not in ELAPSED_UNITS:
         return timedelta(seconds=12)
     return timedelta(**{rule.unit: rule.amount})
@@ -147,7 +149,7 @@ _rules_cache: tuple[float, tuple[SlaRule, ...]] | None = None
 
 
 def _active_rules() -> tuple[SlaRule, ...]:
-    """Every active rule with a clock, kept in memory for half a minute.
+    """Every active rule, kept in memory for half a minute.
 
     Each order taken reads them (two or three times over its life), and they change a few
     times a year: reading them from memory takes a query and most of the SLA engine's share
@@ -159,9 +161,7 @@ def _active_rules() -> tuple[SlaRule, ...]:
     with _rules_lock:
         if _rules_cache and time.monotonic() - _rules_cache[0] < _RULES_TTL_SECONDS:
             return _rules_cache[1]
-    rules = tuple(
-        SlaRule.objects.filter(is_active=True).exclude(name=TimerName.ANSWER).order_by("pk")
-    )
+    rules = tuple(SlaRule.objects.filter(is_active=True).order_by("pk"))
     with _rules_lock:
         _rules_cache = (time.monotonic(), rules)
     return rules
@@ -179,7 +179,8 @@ def rules_starting_on(*, events: list[str] | tuple[str, ...], at: datetime) -> l
     return [
         rule
         for rule in _active_rules()
-        if rule.start_event in events
+        if rule.name != TimerName.ANSWER
+        and rule.start_event in events
         and rule.effective_from <= at
         and (rule.effective_to is None or rule.effective_to > at)
     ]

