@@ -34,7 +34,7 @@ seed: migrate
 # Web app, Celery worker and Celery beat on the embedded default (SQLite + filesystem broker),
 # or on PostgreSQL/Redis when DATABASE_URL and CELERY_BROKER_URL are set. Ctrl-C stops all three.
 run: seed
-	@mkdir -p var
+	@mkdir -p "$${SERVICEDESK_VAR_DIR:-var}"
 	@echo "Starting on http://$(HOST):$(PORT)/  (Ctrl-C stops web, worker and beat)"
 	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
 	trap 'kill 0' INT TERM EXIT; \
