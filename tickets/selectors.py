@@ -6,11 +6,18 @@ crews and departments see the orders of the units they belong to.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.roles import Role, roles_of
-from tickets.models import OPEN_STATUSES, Ticket
+from calls.models import Call
+from customers.models import Customer
+from outages.models import Outage
+from sla.selectors import running_timers_prefetch
+from tickets.models import OPEN_STATUSES, ReplyForm, Status, Ticket, TicketEvent
 
 
 def ticket_visible_to(user) -> QuerySet[Ticket]:
@@ -46,26 +53,8 @@ def ticket_list_for_unit_member(*, user) -> QuerySet[Ticket]:
     )
 
 
-def ticket_open_for_caller(*, customer_id: int | None, phone: str) -> QuerySet[Ticket]:
-    """The caller's open orders (by customer or by caller number) for the repeat-call check."""
-    qs = Ticket.objects.filter(status__in=OPEN_STATUSES)
-    if customer_id:
-        return qs.filter(customer_id=customer_id).order_by("-created_at")
-    return qs.filter(caller_phone=phone).order_by("-created_at")
-
-
 # --- The agent console (call intake, My orders, the order page) -----------------------------
 # Appended for the console; each page asks a fixed number of queries whatever the row count.
-
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import datetime, timedelta  # noqa: E402
-
-from django.db.models import Prefetch, Q  # noqa: E402
-
-from calls.models import Call  # noqa: E402
-from customers.models import Customer  # noqa: E402
-from outages.models import Outage  # noqa: E402
-from tickets.models import ReplyForm, Status, TicketEvent  # noqa: E402
 
 CARD_RECENT_ORDERS = 5
 CARD_OPEN_ORDERS = 10
@@ -74,12 +63,6 @@ OUTAGE_HORIZON = timedelta(days=7)
 # A call the switch never reported hung up is not "live" forever.
 LIVE_CALL_MAX_AGE = timedelta(hours=4)
 MY_ORDERS_LIMIT = 300
-
-
-def _running_timers_prefetch() -> Prefetch:
-    from sla.selectors import running_timers_prefetch
-
-    return running_timers_prefetch()
 
 
 def call_live_for_agent(*, user, now: datetime) -> Call | None:
@@ -140,7 +123,7 @@ def caller_card(*, customer: Customer | None, phone: str, now: datetime) -> Call
         card.open_orders = list(
             Ticket.objects.filter(condition, status__in=OPEN_STATUSES)
             .select_related("subtype", "handling_unit")
-            .prefetch_related(_running_timers_prefetch())
+            .prefetch_related(running_timers_prefetch())
             .order_by("-created_at", "-id")[:CARD_OPEN_ORDERS]
         )
     if customer is not None:
@@ -164,14 +147,14 @@ def ticket_list_owned_by(*, user, limit: int = MY_ORDERS_LIMIT) -> list[Ticket]:
         # An inquiry answered on the call needs no return visit; it is archived in bulk later.
         .exclude(category="inquiry", status=Status.RESOLVED, reply_form=ReplyForm.ON_CALL)
         .select_related("customer", "subtype", "handling_unit")
-        .prefetch_related(_running_timers_prefetch())
+        .prefetch_related(running_timers_prefetch())
         .order_by("created_at", "id")[:limit]
     )
 
 
 def ticket_list_for_unit_page(*, user, limit: int = 200) -> list[Ticket]:
     """The unit's open orders with their running timers (the crews' and departments' page)."""
-    return list(ticket_list_for_unit_member(user=user).prefetch_related(_running_timers_prefetch())[:limit])
+    return list(ticket_list_for_unit_member(user=user).prefetch_related(running_timers_prefetch())[:limit])
 
 
 def ticket_get_for_page(*, user, number: str) -> Ticket:
@@ -190,7 +173,7 @@ def ticket_get_with_running_timers(*, user, number: str) -> Ticket | None:
     return (
         ticket_visible_to(user)
         .select_related("handling_unit", "customer")
-        .prefetch_related(_running_timers_prefetch())
+        .prefetch_related(running_timers_prefetch())
         .filter(number=number)
         .first()
     )

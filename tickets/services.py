@@ -286,8 +286,9 @@ def _lock(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
 
 
-def _move(ticket: Ticket, *, action: str, actor: Actor, now: datetime, note: str = "",
-          target: str | None = None, data: dict[str, Any] | None = None) -> tuple[Ticket, str]:
+def _lock_allowed(ticket: Ticket, *, action: str) -> tuple[Ticket, str]:
+    """Lock the order and return it with the state `action` leads to; refuse a move the
+    life-cycle table does not allow (nothing has changed yet)."""
     locked = _lock(ticket)
     allowed = target_of(action=action, category=locked.category, status=locked.status)
     if allowed is None:
@@ -299,11 +300,23 @@ def _move(ticket: Ticket, *, action: str, actor: Actor, now: datetime, note: str
                 "status": locked.get_status_display(),
             }
         )
+    return locked, allowed
+
+
+def _record_move(locked: Ticket, *, action: str, target: str, actor: Actor, now: datetime,
+                 note: str = "", data: dict[str, Any] | None = None) -> tuple[Ticket, str]:
     source = locked.status
-    locked.status = target or allowed
+    locked.status = target
     _event(locked, at=now, kind=TicketEvent.Kind.STATUS, actor=actor, action=action,
-           from_status=source, to_status=locked.status, note=note, data=data)
+           from_status=source, to_status=target, note=note, data=data)
     return locked, source
+
+
+def _move(ticket: Ticket, *, action: str, actor: Actor, now: datetime, note: str = "",
+          target: str | None = None, data: dict[str, Any] | None = None) -> tuple[Ticket, str]:
+    locked, allowed = _lock_allowed(ticket, action=action)
+    return _record_move(locked, action=action, target=target or allowed, actor=actor, now=now,
+                        note=note, data=data)
 
 
 def _save(ticket: Ticket, fields: list[str]) -> None:
@@ -315,17 +328,16 @@ def ticket_dispatch(*, ticket: Ticket, actor: Actor, unit: HandlingUnit | None =
                     note: str = "", now: datetime | None = None) -> Ticket:
     """Send the order to its handling unit (routed when `unit` is not given)."""
     now = _now(now)
-    locked = _lock(ticket)
+    # One lock and one check: a refused move is refused before any routing is looked up.
+    locked, allowed = _lock_allowed(ticket, action=Action.DISPATCH)
     target_unit = unit or locked.handling_unit or routing.unit_for(
         category=locked.category, service_area=locked.service_area
     )
-    if target_unit is None and target_of(action=Action.DISPATCH, category=locked.category, status=locked.status):
-        raise TicketError(
-            _("No handling unit receives this order; choose one."),
-            field_errors={"handling_unit": [_("No handling unit receives this order; choose one.")]},
-        )
-    locked, _source = _move(locked, action=Action.DISPATCH, actor=actor, now=now, note=note,
-                            data={"unit": target_unit.pk, "unit_name": target_unit.name})
+    if target_unit is None:
+        message = _("No handling unit receives this order; choose one.")
+        raise TicketError(message, field_errors={"handling_unit": [message]})
+    locked, _source = _record_move(locked, action=Action.DISPATCH, target=allowed, actor=actor, now=now,
+                                   note=note, data={"unit": target_unit.pk, "unit_name": target_unit.name})
     locked.handling_unit = target_unit
     locked.dispatched_at = now
     _save(locked, ["handling_unit", "dispatched_at"])

@@ -189,3 +189,23 @@ def test_cancelling_needs_a_reason_and_changes_nothing_without_one(alice_actor, 
 
     assert "reason" in refused.value.field_errors
     assert Ticket.objects.get(pk=ticket.pk).status == "accepted"
+
+
+def test_dispatching_a_closed_order_that_no_unit_receives_is_refused_as_not_allowed(alice_actor, urban_customer):
+    ticket = services.ticket_create(category="inquiry", caller_phone="13800000001", description="咨询电价",
+                                    actor=alice_actor, customer=urban_customer)
+    Ticket.objects.filter(pk=ticket.pk).update(status="archived")
+
+    with pytest.raises(TransitionNotAllowed):
+        services.ticket_dispatch(ticket=ticket, actor=alice_actor)
+    assert Ticket.objects.get(pk=ticket.pk).status == "archived"
+
+
+def test_an_order_no_unit_receives_is_refused_with_a_message_on_the_unit_field(alice_actor, urban_customer):
+    ticket = services.ticket_create(category="report", caller_phone="13800000001", description="有人窃电",
+                                    actor=alice_actor, customer=urban_customer, party="邻居")
+
+    with pytest.raises(services.TicketError) as refused:
+        services.ticket_dispatch(ticket=ticket, actor=alice_actor)
+    assert "handling_unit" in refused.value.field_errors
+    assert Ticket.objects.get(pk=ticket.pk).status == "accepted"
