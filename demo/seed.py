@@ -239,8 +239,7 @@ DESCRIPTIONS = {
 }
 
 
-def _orders(customers: list[Customer], units: dict[str, HandlingUnit], users: dict[str, User],
-            rng: random.Random, now: datetime) -> int:
+def _orders(customers: list[Customer], users: dict[str, User], rng: random.Random, now: datetime) -> int:
     if Ticket.objects.filter(customer__account_number__startswith=ACCOUNT_PREFIX).exists():
         return 0
     subtypes: dict[str, list[SubType]] = {}
@@ -406,5 +405,5 @@ def seed_demo(*, now: datetime | None = None) -> SeedReport:
         _knowledge()
     customers = list(Customer.objects.filter(account_number__startswith=ACCOUNT_PREFIX)
                      .select_related("service_area").prefetch_related("phones").order_by("account_number"))
-    orders = _orders(customers, units, users, rng, now)
+    orders = _orders(customers, users, rng, now)
     return SeedReport(created={"orders": orders})

@@ -109,7 +109,7 @@ def _event(ticket: Ticket, *, at: datetime, kind: str, actor: Actor, action: str
 
 def _clean_create(
     *, category: str, caller_phone: str, description: str, channel: str, subtype: SubType | None,
-    detail: SubType | None, area_type: str, customer: Customer | None, resident_id: str,
+    detail: SubType | None, area_type: str, resident_id: str,
     contact_phone: str, reply_form: str, answer_on_call: bool, reply: str,
     inside_customer_installation: bool, party: str,
 ) -> dict[str, Any]:
@@ -204,7 +204,7 @@ def ticket_create(
     now = _now(now)
     cleaned = _clean_create(
         category=category, caller_phone=caller_phone, description=description, channel=channel,
-        subtype=subtype, detail=detail, area_type=area_type, customer=customer,
+        subtype=subtype, detail=detail, area_type=area_type,
         resident_id=resident_id, contact_phone=contact_phone, reply_form=reply_form,
         answer_on_call=answer_on_call, reply=reply,
         inside_customer_installation=inside_customer_installation, party=party,
