@@ -15,6 +15,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from api.models import ApiClient, token_hash
+from api.selectors import one_or_none
 
 KEYWORD = "Token"
 # Long enough for any token we issue; anything longer is refused before hashing.
@@ -65,11 +66,7 @@ class ClientTokenAuthentication(BaseAuthentication):
             token = raw.decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        # A slice, not .first(): no ORDER BY to build for a unique lookup on every request.
-        found = ApiClient.objects.filter(token_hash=token_hash(token), is_active=True).order_by()[
-            :1
-        ]
-        client = next(iter(found), None)
+        client = one_or_none(ApiClient.objects.filter(token_hash=token_hash(token), is_active=True))
         if client is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()

@@ -38,22 +38,19 @@ class PayloadTooLarge(exceptions.APIException):
 
 def field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """Flatten DRF's nested error detail into {"field": [messages]} ("items.0.name" for nesting)."""
-    out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
-        for name, value in detail.items():
-            key = f"{prefix}.{name}" if prefix else str(name)
-            for sub_key, messages in field_errors(value, key).items():
-                out.setdefault(sub_key, []).extend(messages)
+        children = list(detail.items())
     elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
-        for index, value in enumerate(detail):
-            if value:
-                key = f"{prefix}.{index}" if prefix else str(index)
-                for sub_key, messages in field_errors(value, key).items():
-                    out.setdefault(sub_key, []).extend(messages)
-    elif isinstance(detail, list):
-        out[prefix or "non_field_errors"] = [str(item) for item in detail]
+        # A list of nested serializers: the items without errors come back empty.
+        children = [(index, value) for index, value in enumerate(detail) if value]
     else:
-        out[prefix or "non_field_errors"] = [str(detail)]
+        messages = detail if isinstance(detail, list) else [detail]
+        return {prefix or "non_field_errors": [str(message) for message in messages]}
+    out: dict[str, list[str]] = {}
+    for name, value in children:
+        key = f"{prefix}.{name}" if prefix else str(name)
+        for sub_key, messages in field_errors(value, key).items():
+            out.setdefault(sub_key, []).extend(messages)
     return out
 
 

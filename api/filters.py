@@ -7,7 +7,6 @@ for that parameter; it never reaches the database.
 from __future__ import annotations
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 import django_filters
 from django import forms
@@ -20,9 +19,8 @@ from drf_spectacular.utils import extend_schema_field
 
 from customers.models import AreaType
 from sla.models import Breach, TimerName
+from sla.policy import BEIJING
 from tickets.models import Category, Status
-
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 class InstantField(forms.Field):

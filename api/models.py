@@ -64,9 +64,6 @@ class ApiClient(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def has_scope(self, scope: str) -> bool:
-        return scope in (self.scopes or [])
-
 
 class IdempotencyRecord(models.Model):
     """The first answer to a request that carried an `Idempotency-Key`.

@@ -40,6 +40,7 @@ from api.selectors import (
     ticket_rows_with_deadlines,
 )
 from api.serializers import (
+    ActionInputSerializer,
     BreachSerializer,
     CallEventInputSerializer,
     CallSerializer,
@@ -203,17 +204,13 @@ class TicketActionApi(ApiView):
 
     required_scopes = {"POST": Scope.TICKETS_ACT}
     action: str = ""
-    input_serializer: type = NoteInputSerializer
+    input_serializer: type[ActionInputSerializer] = NoteInputSerializer
     service: Callable[..., Ticket]
 
     def post(self, request, number: str):
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        kwargs = (
-            serializer.to_service_kwargs()
-            if hasattr(serializer, "to_service_kwargs")
-            else dict(serializer.validated_data)
-        )
+        kwargs = serializer.to_service_kwargs()
         actor = actor_for(request)
         client = self.client
 
@@ -232,7 +229,10 @@ class TicketActionApi(ApiView):
 
 
 def _action_api(
-    action: Action, service: Callable[..., Ticket], input_serializer: type, summary: str
+    action: Action,
+    service: Callable[..., Ticket],
+    input_serializer: type[ActionInputSerializer],
+    summary: str,
 ) -> type[TicketActionApi]:
     name = f"Ticket{action.value.capitalize()}Api"
     view = type(
