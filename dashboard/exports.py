@@ -42,6 +42,13 @@ class Table:
         self.rows.append([c if isinstance(c, Cell) else Cell(c) for c in cells])
 
 
+def _person(user) -> str:
+    """An agent's or supervisor's name as the tables show it: full name, else user name."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
+
+
 def _pct(value: float | None) -> str | None:
     return None if value is None else f"{value:.2f}%"
 
@@ -317,7 +324,7 @@ def drill_table(kind: str, rows: Iterable[Any], title: str) -> Table:
                 _local(call.answer_at),
                 _local(call.hangup_at),
                 round(wait, 1) if wait is not None else None,
-                (call.agent.get_full_name() or call.agent.username) if call.agent_id else "",
+                _person(call.agent),
                 str(dispositions.get(call.disposition, call.disposition)),
             )
         return table
@@ -382,7 +389,7 @@ def drill_table(kind: str, rows: Iterable[Any], title: str) -> Table:
             _local(ticket.created_at),
             ticket.get_area_type_display(),
             str(ticket.handling_unit or ""),
-            (ticket.owner.get_full_name() or ticket.owner.username) if ticket.owner_id else "",
+            _person(ticket.owner),
             _local(getattr(ticket, "first_dispatch_at", None) or ticket.dispatched_at),
             round(dispatch_time.total_seconds(), 1) if dispatch_time is not None else None,
             str(satisfaction.get(ticket.satisfaction, "")),

@@ -131,9 +131,8 @@ def thresholds_current() -> Thresholds:
     """The thresholds an administrator set in the admin (MetricSettings), or the defaults."""
     from dashboard.models import MetricSettings
 
-    row = MetricSettings.objects.order_by("pk").first()
-    if row is None:
-        return Thresholds()
+    # Without a saved row, an unsaved one carries the model's defaults: one source of them.
+    row = MetricSettings.objects.order_by("pk").first() or MetricSettings()
     return Thresholds(
         service_level_seconds=row.service_level_seconds,
         short_abandon_seconds=row.short_abandon_seconds,

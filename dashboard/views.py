@@ -146,13 +146,11 @@ def _breach_table(rows, now) -> exports.Table:
             breach.get_name_display(),
             str(breach.handling_unit or ""),
             str(AREA_LABELS.get(breach.area_type, breach.area_type)),
-            (breach.owner.get_full_name() or breach.owner.username) if breach.owner_id else "",
+            exports._person(breach.owner),
             exports._local(breach.occurred_at),
             round(late.total_seconds() / 60, 1),
             exports._local(breach.acknowledged_at),
-            (breach.acknowledged_by.get_full_name() or breach.acknowledged_by.username)
-            if breach.acknowledged_by_id
-            else "",
+            exports._person(breach.acknowledged_by),
             breach.acknowledgement,
         )
     return table
@@ -219,8 +217,8 @@ def _charts(m: dict) -> dict[str, str]:
         ),
         "arrival": charts.percent_bars(
             _("On-site arrival compliance by area type"),
-            [str(label) for label in _area_labels()],
-            [m["arrival"]["by_area_type"][code]["rate"] for code in _area_codes()],
+            [str(label) for label in AreaType.labels],
+            [m["arrival"]["by_area_type"][code]["rate"] for code in AreaType.values],
         ),
         "satisfaction": charts.percent_line(
             _("Satisfaction by day"),
@@ -230,14 +228,6 @@ def _charts(m: dict) -> dict[str, str]:
             label_every=max(1, len(m["satisfaction"]["trend"]) // 12),
         ),
     }
-
-
-def _area_codes():
-    return list(AreaType.values)
-
-
-def _area_labels():
-    return [label for _code, label in AreaType.choices]
 
 
 def _report_form(request) -> ReportFilterForm:
