@@ -35,7 +35,3 @@ def article_search(
         title_hits &= Q(title__icontains=word) | Q(keywords__icontains=word)
     rank = Case(When(title_hits, then=Value(0)), default=Value(1), output_field=IntegerField())
     return list(qs.annotate(rank=rank).order_by("rank", "category__sort_order", "title")[:limit])
-
-
-def article_get_active(*, article_id: int) -> Article | None:
-    return Article.objects.filter(pk=article_id, is_active=True).first()

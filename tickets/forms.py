@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from calls.models import Disposition
 from customers.models import AreaType, Customer, HandlingUnit
 from customers.validators import normalize_phone, validate_resident_id
 from knowledge.models import Article
@@ -252,7 +253,10 @@ class DispositionForm(forms.Form):
     """A call that became no order: wrong number or nuisance."""
 
     disposition = forms.ChoiceField(
-        choices=[("wrong_number", "wrong_number"), ("nuisance", "nuisance"), ("silent", "silent")]
+        choices=[
+            (d.value, d.label)
+            for d in (Disposition.WRONG_NUMBER, Disposition.NUISANCE, Disposition.SILENT)
+        ]
     )
     call_id = forms.CharField(required=False, max_length=64)
     caller_phone = forms.CharField(required=False, max_length=30)

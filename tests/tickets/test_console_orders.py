@@ -25,17 +25,28 @@ def bj(year, month, day, hour=0, minute=0):
     return datetime(year, month, day, hour, minute, tzinfo=BEIJING)
 
 
-def repair(actor, customer, *, now, dispatch=True, **extra):
+def order(actor, category, description, **extra):
+    """An order from the usual caller; `extra` goes to ticket_create as it is."""
     return services.ticket_create(
-        category="repair",
-        caller_phone="13800000001",
-        description="家里没电",
-        actor=actor,
-        customer=customer,
-        dispatch=dispatch,
-        now=now,
-        **extra,
+        category=category, caller_phone="13800000001", description=description, actor=actor, **extra
     )
+
+
+def repair(actor, customer, *, now, dispatch=True, **extra):
+    return order(
+        actor, "repair", "家里没电", customer=customer, dispatch=dispatch, now=now, **extra
+    )
+
+
+def callback_inquiry(actor, customer, description):
+    return order(
+        actor, "inquiry", description, customer=customer, reply_form="callback", dispatch=True
+    )
+
+
+def repair_inside_installation(actor, customer):
+    """Closed on the call (the fault is the customer's own): next comes the return visit."""
+    return order(actor, "repair", "跳闸", customer=customer, inside_customer_installation=True)
 
 
 def detail_url(ticket):
@@ -83,30 +94,10 @@ def test_my_orders_highlights_at_risk_and_breached_timers(
 def test_my_orders_lists_callbacks_and_return_visits_due_but_not_other_agents_orders(
     client, alice, alice_actor, dave, urban_customer, service_department
 ):
-    callback = services.ticket_create(
-        category="inquiry",
-        caller_phone="13800000001",
-        description="电费疑问",
-        actor=alice_actor,
-        customer=urban_customer,
-        reply_form="callback",
-        dispatch=True,
-    )
-    to_visit = services.ticket_create(
-        category="repair",
-        caller_phone="13800000001",
-        description="跳闸",
-        actor=alice_actor,
-        customer=urban_customer,
-        inside_customer_installation=True,
-    )
-    answered = services.ticket_create(
-        category="inquiry",
-        caller_phone="13800000001",
-        description="缴费渠道",
-        actor=alice_actor,
-        answer_on_call=True,
-        reply="可通过网上国网缴费",
+    callback = callback_inquiry(alice_actor, urban_customer, "电费疑问")
+    to_visit = repair_inside_installation(alice_actor, urban_customer)
+    answered = order(
+        alice_actor, "inquiry", "缴费渠道", answer_on_call=True, reply="可通过网上国网缴费"
     )
     someone_elses = repair(services.Actor(user=dave), urban_customer, now=None)
     client.force_login(alice)
@@ -233,14 +224,7 @@ def test_cancelling_needs_a_reason_shown_in_chinese_and_changes_nothing_without_
 def test_the_return_visit_with_satisfaction_then_archiving(
     client, alice, alice_actor, urban_customer
 ):
-    ticket = services.ticket_create(
-        category="repair",
-        caller_phone="13800000001",
-        description="跳闸",
-        actor=alice_actor,
-        customer=urban_customer,
-        inside_customer_installation=True,
-    )
+    ticket = repair_inside_installation(alice_actor, urban_customer)
     client.force_login(alice)
     page = client.get(detail_url(ticket)).content.decode()
     assert action_url(ticket, "visit") in page and action_url(ticket, "archive") not in page
@@ -251,14 +235,7 @@ def test_the_return_visit_with_satisfaction_then_archiving(
 
 
 def test_a_dissatisfied_return_visit_reopens_the_order(client, alice, alice_actor, urban_customer):
-    ticket = services.ticket_create(
-        category="repair",
-        caller_phone="13800000001",
-        description="跳闸",
-        actor=alice_actor,
-        customer=urban_customer,
-        inside_customer_installation=True,
-    )
+    ticket = repair_inside_installation(alice_actor, urban_customer)
     client.force_login(alice)
     client.post(action_url(ticket, "visit"), {"satisfaction": "dissatisfied"})
     ticket.refresh_from_db()
@@ -268,12 +245,11 @@ def test_a_dissatisfied_return_visit_reopens_the_order(client, alice, alice_acto
 def test_the_department_replies_to_a_complaint(
     client, carol, alice_actor, urban_customer, service_department
 ):
-    ticket = services.ticket_create(
-        category="complaint",
-        caller_phone="13800000001",
-        description="态度差",
+    ticket = order(
+        alice_actor,
+        "complaint",
+        "态度差",
         party="城东供电所",
-        actor=alice_actor,
         customer=urban_customer,
         dispatch=True,
     )
@@ -288,15 +264,7 @@ def test_the_department_replies_to_a_complaint(
 def test_the_agent_answers_a_callback_inquiry_from_the_order_page(
     client, alice, alice_actor, urban_customer, service_department
 ):
-    ticket = services.ticket_create(
-        category="inquiry",
-        caller_phone="13800000001",
-        description="多缴电费怎么退",
-        actor=alice_actor,
-        customer=urban_customer,
-        reply_form="callback",
-        dispatch=True,
-    )
+    ticket = callback_inquiry(alice_actor, urban_customer, "多缴电费怎么退")
     client.force_login(alice)
     client.post(action_url(ticket, "reply"), {"reply": "已回电：余额可抵下月电费"})
     ticket.refresh_from_db()
@@ -320,11 +288,10 @@ def test_an_unknown_action_is_refused(client, alice, alice_actor, urban_customer
 def test_the_resident_id_is_masked_for_an_agent(
     client, alice, alice_actor, urban_customer, service_department
 ):
-    ticket = services.ticket_create(
-        category="application",
-        caller_phone="13800000001",
-        description="新装",
-        actor=alice_actor,
+    ticket = order(
+        alice_actor,
+        "application",
+        "新装",
         customer=urban_customer,
         resident_id="110101199003071233",
         dispatch=True,
@@ -337,13 +304,8 @@ def test_the_resident_id_is_masked_for_an_agent(
 def test_an_order_from_an_integration_client_shows_the_client_as_its_source(
     client, dave, urban_customer
 ):
-    ticket = services.ticket_create(
-        category="repair",
-        caller_phone="13800000001",
-        description="IVR 报修",
-        actor=services.Actor(label="ivr"),
-        customer=urban_customer,
-        channel="ivr",
+    ticket = order(
+        services.Actor(label="ivr"), "repair", "IVR 报修", customer=urban_customer, channel="ivr"
     )
     client.force_login(dave)
     page = client.get(detail_url(ticket)).content.decode()

@@ -10,16 +10,16 @@ from tickets.permissions import ticket_actions_for
 pytestmark = pytest.mark.django_db
 
 
+def order(actor, category, description, **extra):
+    """An order from the usual caller; `extra` goes to ticket_create as it is."""
+    return services.ticket_create(
+        category=category, caller_phone="13800000001", description=description, actor=actor, **extra
+    )
+
+
 @pytest.fixture
 def dispatched_repair(alice_actor, urban_customer):
-    return services.ticket_create(
-        category="repair",
-        caller_phone="13800000001",
-        description="没电",
-        actor=alice_actor,
-        customer=urban_customer,
-        dispatch=True,
-    )
+    return order(alice_actor, "repair", "没电", customer=urban_customer, dispatch=True)
 
 
 def test_an_agent_may_cancel_and_hasten_a_dispatched_repair_but_not_work_it(
@@ -49,22 +49,8 @@ def test_a_supervisor_may_do_everything_the_state_allows(dave, dispatched_repair
 def test_an_agent_replies_only_to_a_callback_inquiry(
     alice, alice_actor, urban_customer, service_department
 ):
-    complaint = services.ticket_create(
-        category="complaint",
-        caller_phone="13800000001",
-        description="态度差",
-        party="城东供电所",
-        actor=alice_actor,
-        dispatch=True,
-    )
-    callback = services.ticket_create(
-        category="inquiry",
-        caller_phone="13800000001",
-        description="电费",
-        actor=alice_actor,
-        reply_form="callback",
-        dispatch=True,
-    )
+    complaint = order(alice_actor, "complaint", "态度差", party="城东供电所", dispatch=True)
+    callback = order(alice_actor, "inquiry", "电费", reply_form="callback", dispatch=True)
     assert "reply" not in ticket_actions_for(user=alice, ticket=complaint)
     assert "reply" in ticket_actions_for(user=alice, ticket=callback)
 
@@ -72,12 +58,7 @@ def test_an_agent_replies_only_to_a_callback_inquiry(
 def test_a_resolved_order_offers_the_return_visit_not_a_hastening(
     alice, alice_actor, urban_customer
 ):
-    ticket = services.ticket_create(
-        category="repair",
-        caller_phone="13800000001",
-        description="跳闸",
-        actor=alice_actor,
-        customer=urban_customer,
-        inside_customer_installation=True,
+    ticket = order(
+        alice_actor, "repair", "跳闸", customer=urban_customer, inside_customer_installation=True
     )
     assert ticket_actions_for(user=alice, ticket=ticket) == ["visit"]
