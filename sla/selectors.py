@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,6 @@ from django.db.models import Prefetch, QuerySet
 from calls.models import Call
 from sla.models import (
     ELAPSED_UNITS,
-    Breach,
     Holiday,
     HolidayYear,
     Notification,
@@ -21,7 +21,7 @@ from sla.models import (
     Timer,
     TimerName,
 )
-from sla.policy import EMPTY_CALENDAR, Unit, WorkCalendar, calendar_from_rows
+from sla.policy import EMPTY_CALENDAR, WorkCalendar, calendar_from_rows
 
 # --- Timers on orders ---------------------------------------------------------------------
 
@@ -31,16 +31,16 @@ def running_timers(ticket: Any) -> QuerySet[Timer]:
     return Timer.objects.filter(ticket=ticket, stopped_at__isnull=True).order_by("due_at", "id")
 
 
-def deadlines_for(ticket: Any) -> dict[str, datetime]:
-    """Timer name → due time (UTC) of the timers running now: the API's ``deadlines``.
-
-    Uses ``ticket.running_timers`` when the list was prefetched with
-    ``running_timers_prefetch()``, so a list page costs no query per order.
-    """
+def _running_timers_of(ticket: Any) -> Iterable[Timer]:
+    """``ticket.running_timers`` when the list was prefetched with ``running_timers_prefetch()``
+    (a list page then costs no query per order), else one query."""
     timers = getattr(ticket, "running_timers", None)
-    if timers is None:
-        timers = running_timers(ticket)
-    return {timer.name: timer.due_at for timer in timers}
+    return running_timers(ticket) if timers is None else timers
+
+
+def deadlines_for(ticket: Any) -> dict[str, datetime]:
+    """Timer name → due time (UTC) of the timers running now: the API's ``deadlines``."""
+    return {timer.name: timer.due_at for timer in _running_timers_of(ticket)}
 
 
 def running_timers_prefetch() -> Prefetch:
@@ -56,10 +56,7 @@ def running_timers_prefetch() -> Prefetch:
 def estimated_deadlines_for(ticket: Any) -> dict[str, datetime]:
     """Timer name → due time of the running deadlines that are estimated (counted past the
     holiday table, Monday to Friday): the warning shown to supervisors."""
-    timers = getattr(ticket, "running_timers", None)
-    if timers is None:
-        timers = running_timers(ticket)
-    return {timer.name: timer.due_at for timer in timers if timer.estimated}
+    return {timer.name: timer.due_at for timer in _running_timers_of(ticket) if timer.estimated}
 
 
 def timers_estimated_running() -> QuerySet[Timer]:
@@ -69,25 +66,6 @@ def timers_estimated_running() -> QuerySet[Timer]:
         .select_related("ticket", "handling_unit")
         .order_by("due_at", "id")
     )
-
-
-def timers_for_ticket(ticket: Any) -> QuerySet[Timer]:
-    """All timers of one order (running and finished) with their rule, for the detail page."""
-    return Timer.objects.filter(ticket=ticket).select_related("rule").order_by("started_at", "id")
-
-
-def timers_at_risk(*, now: datetime) -> QuerySet[Timer]:
-    """Running timers past their at-risk point but not yet breached."""
-    return Timer.objects.filter(
-        stopped_at__isnull=True,
-        breached_at__isnull=True,
-        paused_at__isnull=True,
-        at_risk_at__lte=now,
-    )
-
-
-def breaches_for(ticket: Any) -> QuerySet[Breach]:
-    return Breach.objects.filter(ticket=ticket).order_by("occurred_at", "id")
 
 
 # --- Notifications ------------------------------------------------------------------------
@@ -119,11 +97,7 @@ def notifications_for(user: Any) -> QuerySet[Notification]:
 def answer_limit(*, at: datetime) -> timedelta:
     """The answer limit in effect at ``at`` (default 12 s): the most recent active answer rule."""
     in_effect = [
-        rule
-        for rule in _active_rules()
-        if rule.name == TimerName.ANSWER
-        and rule.effective_from <= at
-        and (rule.effective_to is None or rule.effective_to > at)
+        rule for rule in _active_rules() if rule.name == TimerName.ANSWER and _in_effect(rule, at)
     ]
     rule = max(in_effect, key=lambda r: (r.effective_from, r.pk), default=None)
     if rule is None or rule.unit not in ELAPSED_UNITS:
@@ -173,16 +147,17 @@ def rules_cache_clear(**_signal: Any) -> None:
         _rules_cache = None
 
 
+def _in_effect(rule: SlaRule, at: datetime) -> bool:
+    return rule.effective_from <= at and (rule.effective_to is None or rule.effective_to > at)
+
+
 def rules_starting_on(*, events: list[str] | tuple[str, ...], at: datetime) -> list[SlaRule]:
     """Active rules whose clock starts on one of ``events`` and that were in effect at ``at``
     (the order's acceptance time: an order keeps the rule versions it started with)."""
     return [
         rule
         for rule in _active_rules()
-        if rule.name != TimerName.ANSWER
-        and rule.start_event in events
-        and rule.effective_from <= at
-        and (rule.effective_to is None or rule.effective_to > at)
+        if rule.name != TimerName.ANSWER and rule.start_event in events and _in_effect(rule, at)
     ]
 
 
@@ -276,7 +251,3 @@ def _load_calendar() -> WorkCalendar:
         "day", "is_working_day"
     )
     return calendar_from_rows(rows, covers_from=covers_from, covers_to=covers_to)
-
-
-def calendar_needed(rules: list[SlaRule]) -> bool:
-    return any(rule.unit == Unit.WORKING_DAYS for rule in rules)

@@ -40,7 +40,6 @@ from sla.models import (
 )
 from sla.policy import (
     EMPTY_CALENDAR,
-    Limit,
     Unit,
     at_risk_at,
     china_calendar_rows,
@@ -115,7 +114,7 @@ def _new_timer(
 ) -> Timer:
     # Only working-day limits need the holiday table; the others skip loading it.
     calendar = selectors.work_calendar() if rule.unit == Unit.WORKING_DAYS else EMPTY_CALENDAR
-    deadline = due_at(start, Limit(rule.amount, Unit(rule.unit)), calendar)
+    deadline = due_at(start, rule.limit, calendar)
     return Timer(
         ticket=ticket,
         name=rule.name,
@@ -827,9 +826,12 @@ def breach_email_send(*, breach_ids: Iterable[int]) -> int:
     messages = []
     sender = getattr(settings, "DEFAULT_FROM_EMAIL", None)
     with translation.override(settings.LANGUAGE_CODE):
-        for breach in Breach.objects.filter(pk__in=list(breach_ids)).select_related(
-            "ticket", "handling_unit"
-        ):
+        breaches = (
+            Breach.objects.filter(pk__in=list(breach_ids))
+            .select_related("ticket", "handling_unit")
+            .prefetch_related("handling_unit__supervisors")
+        )
+        for breach in breaches:
             unit = breach.handling_unit
             if unit is None:
                 continue
