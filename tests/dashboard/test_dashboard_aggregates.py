@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
-from conftest import BJ, DAY_END, DAY_START, NOW, make_call, make_ticket
+from dashboard_day import BJ, DAY_END, DAY_START, NOW, make_call, make_ticket
 from django.conf import settings
 from django.core.management import call_command
 

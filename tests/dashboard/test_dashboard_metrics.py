@@ -11,7 +11,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import DAY_END, DAY_START, NOW
+from dashboard_day import DAY_END, DAY_START, NOW
 
 from dashboard.metrics import Thresholds, nearest_rank, period_metrics
 from dashboard.models import MetricSettings

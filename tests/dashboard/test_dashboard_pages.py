@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from conftest import BJ, DAY_END, DAY_START, NOW, make_ticket, make_timer
+from dashboard_day import BJ, DAY_END, DAY_START, NOW, make_ticket, make_timer
 from django.urls import reverse
 from openpyxl import load_workbook
 

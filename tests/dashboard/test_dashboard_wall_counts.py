@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from conftest import BJ, NOW, make_ticket, make_timer
+from dashboard_day import BJ, NOW, make_ticket, make_timer
 from django.conf import settings
 from django.urls import reverse
 
