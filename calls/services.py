@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from calls.models import Call, Disposition
+from customers.validators import normalize_phone
 
 EVENT_FIELDS = {"ring": "ring_at", "answer": "answer_at", "hangup": "hangup_at"}
 
@@ -86,3 +89,30 @@ def call_set_disposition(*, call: Call, disposition: str, note: str = "") -> Cal
     call.note = note[:200]
     call.save(update_fields=["disposition", "note"])
     return call
+
+
+@transaction.atomic
+def call_record_disposition(*, agent, disposition: str, call_id: str = "", caller_phone: str = "",
+                            note: str = "", now: datetime | None = None) -> Call:
+    """Log what a call that became no order was (wrong number, nuisance…) in one action.
+
+    With the switch's call id the call already exists; without one (the switch link is
+    down and the agent typed the number) a call record is made for it, so the call still
+    counts in the centre's figures.
+    """
+    now = now or timezone.now()
+    if call_id:
+        call = Call.objects.select_for_update().filter(call_id=call_id).first()
+        if call is None:
+            message = _("No call with this id.")
+            raise CallError(message, field_errors={"call_id": [message]})
+    else:
+        try:
+            phone = normalize_phone(caller_phone)
+        except ValidationError as exc:
+            raise CallError(exc.messages[0], field_errors={"caller_phone": exc.messages}) from None
+        call = Call.objects.create(
+            call_id=f"manual-{agent.pk if agent else 0}-{now:%Y%m%d%H%M%S%f}", caller_phone=phone,
+            agent=agent, ring_at=now, answer_at=now,
+        )
+    return call_set_disposition(call=call, disposition=disposition, note=note)

@@ -598,30 +598,3 @@ def ticket_create_for_outage(*, outage: Outage, actor: Actor, note: str = "",
     fields.pop("dispatch", None)
     ticket = ticket_create(actor=actor, now=now, **{**fields, "category": Category.REPAIR})
     return ticket_merge(ticket=ticket, actor=actor, outage=outage, note=note, now=now)
-
-
-@transaction.atomic
-def call_record_disposition(*, actor: Actor, disposition: str, call_id: str = "", caller_phone: str = "",
-                            note: str = "", now: datetime | None = None) -> Call:
-    """Log what a call that became no order was (wrong number, nuisance…) in one action.
-
-    With the switch's call id the call already exists; without one (the switch link is
-    down and the agent typed the number) a call record is made for it, so the call still
-    counts in the centre's figures.
-    """
-    now = _now(now)
-    if call_id:
-        call = Call.objects.select_for_update().filter(call_id=call_id).first()
-        if call is None:
-            message = _("No call with this id.")
-            raise call_services.CallError(message, field_errors={"call_id": [message]})
-    else:
-        try:
-            phone = normalize_phone(caller_phone)
-        except ValidationError as exc:
-            raise call_services.CallError(exc.messages[0], field_errors={"caller_phone": exc.messages}) from None
-        call = Call.objects.create(
-            call_id=f"manual-{actor.user_id or 0}-{now:%Y%m%d%H%M%S%f}", caller_phone=phone,
-            agent_id=actor.user_id, ring_at=now, answer_at=now,
-        )
-    return call_services.call_set_disposition(call=call, disposition=disposition, note=note)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import Role, has_role
+from calls import services as call_services
 from calls.models import Disposition
 from calls.services import CallError
 from customers import selectors as customer_selectors
@@ -319,8 +320,8 @@ def call_disposition(request: HttpRequest) -> HttpResponse:
         return redirect("tickets:intake")
     data = form.cleaned_data
     try:
-        call = services.call_record_disposition(
-            actor=_actor(request),
+        call = call_services.call_record_disposition(
+            agent=request.user,
             disposition=data["disposition"],
             call_id=data.get("call_id", ""),
             caller_phone=data.get("caller_phone", ""),
