@@ -48,7 +48,7 @@ _ERROR_EXAMPLES: dict[int, list[OpenApiExample]] = {
         OpenApiExample(
             "Invalid fields (Chinese, the default)",
             value={
-                "detail": "请更正标出的字段。",
+                "detail": "请修改标出的字段。",
                 "code": "invalid",
                 "errors": {
                     "caller_phone": ["手机号码为11位数字，以13–19开头。"],
