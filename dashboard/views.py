@@ -26,6 +26,7 @@ from dashboard.metrics import period_metrics, scope_build, thresholds_current
 from dashboard.models import MetricSettings
 from sla import services as sla_services
 from sla.models import Breach
+from sla.selectors import timers_estimated_running
 from tickets.models import Category
 
 AREA_LABELS = dict(AreaType.choices)
@@ -119,6 +120,20 @@ def breaches(request):
             "query": query.urlencode(),
             "ack_form": AcknowledgeForm(),
         },
+    )
+
+
+ESTIMATED_LIMIT = 200
+
+
+@supervisor_required
+def estimated(request):
+    """Running deadlines computed past the holiday table (Monday–Friday estimates)."""
+    timers = list(timers_estimated_running()[: ESTIMATED_LIMIT + 1])
+    return render(
+        request,
+        "dashboard/estimated.html",
+        {"timers": timers[:ESTIMATED_LIMIT], "more": len(timers) > ESTIMATED_LIMIT},
     )
 
 

@@ -264,6 +264,13 @@ class Timer(models.Model):
                 condition=Q(stopped_at__isnull=True),
                 name="sla_timer_unit_running_idx",
             ),
+            # Supervisors' list of estimated deadlines (past the holiday table). Rows are rare
+            # and the predicate is false for almost every write, so it costs the scanner nothing.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(stopped_at__isnull=True, estimated=True),
+                name="sla_timer_estimated_idx",
+            ),
             # Period reports: finished timers by name and start (dispatch average, arrival compliance).
             models.Index(fields=["name", "started_at"], name="sla_timer_name_started_idx"),
         ]

@@ -297,3 +297,17 @@ def test_a_call_ringing_past_the_answer_limit_raises_the_alarm_on_the_wall(super
 
     assert (snapshot["calls_waiting"], snapshot["calls_over_answer_limit"]) == (2, 1)
     assert "1 个来电振铃超过 12 秒未接" in html
+
+
+def test_supervisors_see_the_running_deadlines_that_are_estimates_past_the_holiday_table(
+    supervisor, day, django_assert_max_num_queries
+):
+    t9, t10 = day.tickets["T9"], day.tickets["T10"]
+    t9.timers.filter(name="arrival").update(estimated=True)
+
+    with django_assert_max_num_queries(8):
+        html = supervisor.get(reverse("dashboard:estimated")).content.decode()
+
+    assert "估算时限" in html and "按周一至周五估算" in html
+    assert t9.number in html
+    assert t10.number not in html
