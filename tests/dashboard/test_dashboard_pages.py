@@ -45,7 +45,8 @@ def _breach(ticket, timer, *, recorded):
 
 @pytest.mark.parametrize(
     "url",
-    ["dashboard:wallboard", "dashboard:wallboard_live", "dashboard:breaches", "dashboard:report"],
+    ["dashboard:wallboard", "dashboard:wallboard_live", "dashboard:breaches", "dashboard:estimated",
+     "dashboard:report"],
 )
 def test_an_agent_or_a_crew_member_gets_403_and_a_visitor_the_login(client, alice, bob, url):
     assert client.get(reverse(url)).status_code == 302
