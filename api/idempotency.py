@@ -5,10 +5,13 @@ retry gets the first answer again — same status, same bytes — instead of a s
 the same key with another body (or on another endpoint) is refused with 409.
 
 The work, the key and the stored answer commit together in one transaction: an order is
-never stored without its key, nor a key without its order. An answer that is an error
-(400, 409 …) rolls everything back, the key included, so the client may correct the
-request and send it again under the same key. A person signed in with the browser sends
-no key; the header is then ignored.
+never stored without its key, nor a key without its order. The key is written last, with
+the answer, in one statement; a request that finds it taken — a repeat, or one of several
+sent at once — rolls its own work back and answers with what the first one stored. The
+first-time path thus costs one statement; a repeat redoes the work once and undoes it,
+which retries (rare, minutes apart) can afford. An answer that is an error (400, 409 …)
+stores nothing, so the client may correct the request and send it again under the same
+key. A person signed in with the browser sends no key; the header is then ignored.
 """
 
 from __future__ import annotations
@@ -24,7 +27,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 
 from api.permissions import client_of
-from api.services import StoredAnswer, idempotency_claim, idempotency_store, request_fingerprint
+from api.services import (
+    idempotency_answer,
+    idempotency_record,
+    request_fingerprint,
+)
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -52,11 +59,15 @@ def idempotency_key_of(request) -> str | None:
     return raw
 
 
+class _KeyTaken(Exception):
+    """Raised inside the transaction to undo the work of a request whose key was taken."""
+
+
 def respond_idempotently(request, perform: Callable[[], tuple[int, Any]]) -> HttpResponse:
     """Run `perform` (which returns status and data) at most once per client and key.
 
     Without a key (or for a signed-in person) `perform` simply runs. With one, it runs in
-    the transaction that claims the key; a repeat returns the stored bytes.
+    the transaction that stores the key with the answer; a repeat returns the stored bytes.
     """
     key = idempotency_key_of(request)
     client = client_of(request)
@@ -64,11 +75,29 @@ def respond_idempotently(request, perform: Callable[[], tuple[int, Any]]) -> Htt
         status_code, data = perform()
         return _json_response(status_code, _renderer.render(data))
     fingerprint = request_fingerprint(method=request.method, path=request.path, data=request.data)
-    with transaction.atomic():
-        claim = idempotency_claim(client=client, key=key, fingerprint=fingerprint)
-        if isinstance(claim, StoredAnswer):
-            return _json_response(claim.status_code, claim.body, replayed=True)
-        status_code, data = perform()
-        body = _renderer.render(data).decode("utf-8")
-        idempotency_store(record_id=claim, status_code=status_code, body=body)
-    return _json_response(status_code, body)
+    # Two rounds at most: the key can only be found taken without an answer when the purge
+    # removed the record in between, and then it is free for this request.
+    for _round in range(2):
+        try:
+            with transaction.atomic():
+                status_code, data = perform()
+                body = _renderer.render(data).decode("utf-8")
+                if not idempotency_record(
+                    client=client,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status_code=status_code,
+                    body=body,
+                ):
+                    raise _KeyTaken
+        except Exception as error:
+            # A repeat fails where the first succeeded (the order is already dispatched) or
+            # finds the key taken: either way the first answer is the answer, if there is one.
+            stored = idempotency_answer(client=client, key=key, fingerprint=fingerprint)
+            if stored is not None:
+                return _json_response(stored.status_code, stored.body, replayed=True)
+            if isinstance(error, _KeyTaken):
+                continue
+            raise
+        return _json_response(status_code, body)
+    raise RuntimeError("Idempotency-Key taken twice without an answer")

@@ -124,19 +124,22 @@ def request_fingerprint(*, method: str, path: str, data: Any) -> str:
     return digest.hexdigest()
 
 
-def idempotency_claim(
-    *, client: ApiClient, key: str, fingerprint: str, now: datetime | None = None
-) -> int | StoredAnswer:
-    """Claim the key for this request, or return the answer its first use got.
+def idempotency_record(
+    *,
+    client: ApiClient,
+    key: str,
+    fingerprint: str,
+    status_code: int,
+    body: str,
+    now: datetime | None = None,
+) -> bool:
+    """Keep the answer under the client's key, in the transaction of the work it answers.
 
-    Must run inside the transaction that does the work and stores the answer. Returns the
-    new record's id when this request is the first; a StoredAnswer when the key was used
-    before with the same fingerprint; raises IdempotencyKeyReused for another fingerprint.
-
-    `INSERT … ON CONFLICT DO NOTHING` waits, on PostgreSQL, for a concurrent transaction
-    that inserted the same (client, key) and has not committed yet: the repeats queue
-    behind the first request and then find its committed answer. No savepoint is needed,
-    because a conflict is not an error. (SQLite runs one writer at a time anyway.)
+    Returns False when the key is already taken: the caller must then roll its work back and
+    answer with `idempotency_answer`. One statement: `INSERT … ON CONFLICT DO NOTHING` waits,
+    on PostgreSQL, for a concurrent transaction that inserted the same (client, key) and has
+    not committed yet, so of concurrent repeats exactly one keeps its work. A conflict is not
+    an error, so no savepoint is needed. (SQLite runs one writer at a time anyway.)
     """
     now = now or timezone.now()
     qn = connection.ops.quote_name
@@ -147,26 +150,33 @@ def idempotency_claim(
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, NULL, '', %s) "
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
             f"ON CONFLICT ({qn('client_id')}, {qn('key')}) DO NOTHING RETURNING {qn('id')}",
-            [client.pk, key, fingerprint, connection.ops.adapt_datetimefield_value(now)],
+            [
+                client.pk,
+                key,
+                fingerprint,
+                status_code,
+                body,
+                connection.ops.adapt_datetimefield_value(now),
+            ],
         )
-        row = cursor.fetchone()
-    if row is not None:
-        return row[0]
-    first = IdempotencyRecord.objects.only("fingerprint", "status_code", "response_body").get(
-        client=client, key=key
+        return cursor.fetchone() is not None
+
+
+def idempotency_answer(*, client: ApiClient, key: str, fingerprint: str) -> StoredAnswer | None:
+    """The answer the key's first use got (None when the key is unused); raises
+    IdempotencyKeyReused when that first use was another request."""
+    first = (
+        IdempotencyRecord.objects.filter(client=client, key=key)
+        .only("fingerprint", "status_code", "response_body")
+        .first()
     )
+    if first is None:
+        return None
     if first.fingerprint != fingerprint:
         raise IdempotencyKeyReused(key)
     return StoredAnswer(status_code=first.status_code or 200, body=first.response_body)
-
-
-def idempotency_store(*, record_id: int, status_code: int, body: str) -> None:
-    """Keep the answer of a claimed key (same transaction as the work it answers)."""
-    IdempotencyRecord.objects.filter(pk=record_id).update(
-        status_code=status_code, response_body=body
-    )
 
 
 def idempotency_purge(*, older_than: timedelta, now: datetime | None = None) -> int:

@@ -33,7 +33,6 @@ from api.pagination import ApiCursorPagination, BreachCursorPagination
 from api.permissions import HasScope, actor_for, client_of
 from api.selectors import (
     breach_list_for_api,
-    deadlines_by_ticket,
     ticket_get_for_action,
     ticket_get_for_api,
     ticket_rows_for_api,
@@ -169,10 +168,8 @@ class TicketListCreateApi(ListApiView):
 
         def perform() -> tuple[int, Any]:
             ticket = ticket_services.ticket_create(actor=actor, **serializer.to_service_kwargs())
-            deadlines = deadlines_by_ticket([ticket.pk])[ticket.pk]
-            return status.HTTP_201_CREATED, TicketCreatedSerializer(
-                ticket, context={"deadlines": deadlines}
-            ).data
+            # The SLA engine left the timers it started on the order: no query for the deadlines.
+            return status.HTTP_201_CREATED, TicketCreatedSerializer(ticket).data
 
         return respond_idempotently(request, perform)
 

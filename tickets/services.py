@@ -26,6 +26,7 @@ from calls.models import Call, Disposition
 from customers.models import AreaType, Customer, HandlingUnit, ServiceArea
 from customers.validators import normalize_phone, validate_resident_id
 from outages.models import Outage
+from servicedesk import sql
 from sla import services as sla_services
 from tickets import routing
 from tickets.errors import TicketError, TransitionNotAllowed
@@ -88,7 +89,7 @@ def _insert_numbered(ticket: Ticket, *, now: datetime) -> None:
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Ticket._meta.db_table])
             ticket.pk = cursor.fetchone()[0]
         ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
-        ticket.save(force_insert=True)
+        sql.insert(ticket)
         return
     ticket.save(force_insert=True)
     ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
@@ -98,10 +99,12 @@ def _insert_numbered(ticket: Ticket, *, now: datetime) -> None:
 def _event(ticket: Ticket, *, at: datetime, kind: str, actor: Actor, action: str = "",
            from_status: str = "", to_status: str = "", note: str = "",
            data: dict[str, Any] | None = None) -> TicketEvent:
-    return TicketEvent.objects.create(
+    event = TicketEvent(
         ticket=ticket, at=at, kind=kind, actor_id=actor.user_id, actor_label=actor.label,
         action=action, from_status=from_status, to_status=to_status, note=note, data=data or {},
     )
+    sql.insert(event)
+    return event
 
 
 # --- Create ---------------------------------------------------------------------------------
@@ -262,9 +265,14 @@ def ticket_create(
     _event(ticket, at=now, kind=TicketEvent.Kind.CREATED, actor=actor, to_status=Status.ACCEPTED)
     if call is not None and not call.disposition:
         Call.objects.filter(pk=call.pk, disposition="").update(disposition=Disposition.ORDER)
-    sla_services.sla_ticket_event(ticket=ticket, event="created", at=now)
+    started = sla_services.sla_ticket_event(ticket=ticket, event="created", at=now)
     if call is not None and call.hangup_at is not None:
         sla_services.sla_ticket_event(ticket=ticket, event="call_ended", at=call.hangup_at)
+    else:
+        # The deadlines of the new order as taken, for the answer to whoever sent it (the
+        # API), without asking the database again. Only as of this moment: anything that
+        # reads deadlines later asks the database (sla.selectors.deadlines_for).
+        ticket.timers_started = started
 
     if category == Category.INQUIRY and answer_on_call:
         return ticket_resolve(ticket=ticket, actor=actor, reply=reply, now=now)

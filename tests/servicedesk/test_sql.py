@@ -1,0 +1,125 @@
+"""The statements built once (servicedesk.sql) give what the ORM gives, without its compiling."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from api.models import ApiClient, IdempotencyRecord
+from customers.models import Customer
+from servicedesk import sql
+from sla.models import SlaRule, Timer
+from tickets.models import Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_row() -> ApiClient:
+    return ApiClient.objects.create(
+        name="ivr",
+        scopes=["tickets:create", "tickets:read"],
+        token_hash="a" * 64,
+        token_prefix="sd_aaaa",
+        last_used_at=datetime(2026, 3, 1, 8, 30, tzinfo=UTC),
+    )
+
+
+def test_a_row_read_by_key_equals_the_one_the_orm_reads(client_row):
+    found = sql.select_one(ApiClient, where="token_hash = %s AND is_active", params=["a" * 64])
+
+    expected = ApiClient.objects.get(pk=client_row.pk)
+    assert found == expected
+    for field in ApiClient._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+    assert found.scopes == ["tickets:create", "tickets:read"]  # JSON decoded, not text
+    assert found.last_used_at == datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    assert found._state.adding is False
+
+
+def test_no_row_is_none(client_row):
+    assert sql.select_one(ApiClient, where="token_hash = %s", params=["b" * 64]) is None
+    ApiClient.objects.filter(pk=client_row.pk).update(is_active=False)
+    assert sql.select_one(ApiClient, where="token_hash = %s AND is_active", params=["a" * 64]) is None
+
+
+def test_the_parent_row_comes_in_the_same_query(urban_customer):
+    with CaptureQueriesContext(connection) as queries:
+        customer = sql.select_one(
+            Customer,
+            where="account_number = %s",
+            params=[urban_customer.account_number],
+            parent="service_area",
+        )
+        area = customer.service_area
+
+    assert len(queries) == 1
+    assert customer.pk == urban_customer.pk
+    assert customer.address == urban_customer.address
+    assert area == urban_customer.service_area
+    assert area.area_type == urban_customer.service_area.area_type
+
+
+def test_an_insert_stores_what_save_would_and_sets_the_new_key(urban_customer):
+    ticket = Ticket(
+        number="20260301" + "9" * 10,
+        category="repair",
+        caller_phone="13900000001",
+        call_at=datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+        customer=urban_customer,
+        description="家里停电了",
+        created_at=datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+    )
+    sql.insert(ticket)
+    event = TicketEvent(
+        ticket=ticket,
+        at=ticket.created_at,
+        kind=TicketEvent.Kind.CREATED,
+        to_status="accepted",
+        data={"via": "ivr", "n": 1},
+    )
+    sql.insert(event)
+
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert stored.number == ticket.number
+    assert stored.customer_id == urban_customer.pk
+    assert stored.updated_at is not None  # auto_now, as save() sets it
+    assert ticket._state.adding is False
+    assert event.pk is not None
+    assert TicketEvent.objects.get(pk=event.pk).data == {"via": "ivr", "n": 1}
+
+
+def test_several_rows_go_in_one_statement_and_get_their_keys_in_order(urban_customer):
+    ticket = Ticket.objects.create(
+        number="20260301" + "8" * 10,
+        category="complaint",
+        caller_phone="13900000001",
+        call_at=datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+        description="x",
+        created_at=datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+    )
+    rule = SlaRule.objects.first()
+    start = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    timers = [
+        Timer(ticket=ticket, name=name, rule=rule, started_at=start, due_at=due, at_risk_at=due)
+        for name, due in (
+            ("reply", datetime(2026, 3, 2, tzinfo=UTC)),
+            ("dispatch", datetime(2026, 3, 1, 9, tzinfo=UTC)),
+        )
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        sql.insert(*timers)
+
+    assert len(queries) == 1
+    by_pk = {t.pk: t.name for t in Timer.objects.filter(ticket=ticket)}
+    assert by_pk == {timers[0].pk: "reply", timers[1].pk: "dispatch"}
+
+
+def test_inserting_nothing_asks_nothing():
+    with CaptureQueriesContext(connection) as queries:
+        sql.insert()
+    assert len(queries) == 0
+    assert IdempotencyRecord.objects.count() == 0
