@@ -49,8 +49,12 @@ test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Benchmarks on PostgreSQL: prints figures, asserts nothing.
+# Benchmarks on PostgreSQL: prints figures, asserts nothing. The API's load comes from wrk
+# (Debian's package: a load generator in C, so the client does not eat the server's cores).
 bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk is missing: run 'sudo apt-get install wrk'"; fi; }
 	$(BIN)/python -m bench
 
 lint:
