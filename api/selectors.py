@@ -14,7 +14,7 @@ from django.http import Http404
 
 from api.models import ApiClient
 from sla.models import Breach
-from sla.selectors import running_timers_prefetch
+from sla.selectors import running_deadlines_of, running_timers_prefetch
 from tickets.models import Ticket, TicketEvent
 from tickets.selectors import ticket_visible_to
 
@@ -61,14 +61,10 @@ def ticket_rows_for_api(*, client: ApiClient | None, user) -> QuerySet:
 
 def deadlines_by_ticket(ticket_ids: list[int]) -> dict[int, dict[str, datetime]]:
     """Order id → {timer name: due time (UTC)} of the timers running now: one query, plain
-    values. "Running" is the SLA engine's own definition, read from its prefetch."""
-    running = running_timers_prefetch().queryset
+    values, "running" as the SLA engine defines it."""
     deadlines: dict[int, dict[str, datetime]] = {ticket_id: {} for ticket_id in ticket_ids}
-    if deadlines:
-        for ticket_id, name, due_at in running.filter(ticket_id__in=ticket_ids).values_list(
-            "ticket_id", "name", "due_at"
-        ):
-            deadlines[ticket_id][name] = due_at
+    for ticket_id, name, due_at in running_deadlines_of(ticket_ids):
+        deadlines[ticket_id][name] = due_at
     return deadlines
 
 

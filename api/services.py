@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import ApiClient, IdempotencyRecord, Scope, token_hash
+from servicedesk import sql
 
 TOKEN_PREFIX = "sd_"
 
@@ -149,10 +150,13 @@ def idempotency_record(
         for c in ("client_id", "key", "fingerprint", "status_code", "response_body", "created_at")
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
+        sql.execute(
+            cursor,
+            kind="record",
+            table=IdempotencyRecord._meta.db_table,
+            sql=f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
             f"ON CONFLICT ({qn('client_id')}, {qn('key')}) DO NOTHING RETURNING {qn('id')}",
-            [
+            params=[
                 client.pk,
                 key,
                 fingerprint,

@@ -9,9 +9,11 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from calls.models import Call
+from servicedesk import sql
 from sla.models import (
     ELAPSED_UNITS,
     Holiday,
@@ -51,6 +53,33 @@ def running_timers_prefetch() -> Prefetch:
         queryset=Timer.objects.filter(stopped_at__isnull=True).order_by("due_at", "id"),
         to_attr="running_timers",
     )
+
+
+def running_deadlines_of(ticket_ids: list[int]) -> list[tuple[int, str, datetime]]:
+    """(order id, timer name, due time in UTC) of the running timers of these orders, soonest
+    due first: the deadlines of a page of orders, in one query.
+
+    A list page asks this hundreds of times a second. On PostgreSQL it is one prepared
+    statement taking the ids as an array (an IN list of fifty literals costs the server
+    more to parse and plan than to run); it reads what ``running_timers_prefetch`` reads.
+    """
+    if not ticket_ids:
+        return []
+    if connection.vendor != "postgresql":
+        running = running_timers_prefetch().queryset
+        return list(
+            running.filter(ticket_id__in=ticket_ids).values_list("ticket_id", "name", "due_at")
+        )
+    with connection.cursor() as cursor:
+        sql.execute(
+            cursor,
+            kind="running",
+            table=Timer._meta.db_table,
+            sql=f"SELECT ticket_id, name, due_at FROM {Timer._meta.db_table} "
+            "WHERE ticket_id = ANY(%s) AND stopped_at IS NULL ORDER BY due_at, id",
+            params=[list(ticket_ids)],
+        )
+        return cursor.fetchall()
 
 
 def estimated_deadlines_for(ticket: Any) -> dict[str, datetime]:

@@ -86,7 +86,10 @@ def _insert_numbered(ticket: Ticket, *, now: datetime) -> None:
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Ticket._meta.db_table])
+            sql.execute(
+                cursor, kind="nextval", table=Ticket._meta.db_table,
+                sql=f"SELECT nextval(pg_get_serial_sequence('{Ticket._meta.db_table}', 'id'))",
+            )
             ticket.pk = cursor.fetchone()[0]
         ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
         sql.insert(ticket)

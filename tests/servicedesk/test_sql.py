@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from api.models import ApiClient, IdempotencyRecord
@@ -15,6 +15,10 @@ from sla.models import SlaRule, Timer
 from tickets.models import Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
+
+
+def _statements(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries]
 
 
 @pytest.fixture
@@ -43,7 +47,9 @@ def test_a_row_read_by_key_equals_the_one_the_orm_reads(client_row):
 def test_no_row_is_none(client_row):
     assert sql.select_one(ApiClient, where="token_hash = %s", params=["b" * 64]) is None
     ApiClient.objects.filter(pk=client_row.pk).update(is_active=False)
-    assert sql.select_one(ApiClient, where="token_hash = %s AND is_active", params=["a" * 64]) is None
+    assert (
+        sql.select_one(ApiClient, where="token_hash = %s AND is_active", params=["a" * 64]) is None
+    )
 
 
 def test_the_parent_row_comes_in_the_same_query(urban_customer):
@@ -56,7 +62,7 @@ def test_the_parent_row_comes_in_the_same_query(urban_customer):
         )
         area = customer.service_area
 
-    assert len(queries) == 1
+    assert len(_statements(queries)) == 1
     assert customer.pk == urban_customer.pk
     assert customer.address == urban_customer.address
     assert area == urban_customer.service_area
@@ -113,7 +119,7 @@ def test_several_rows_go_in_one_statement_and_get_their_keys_in_order(urban_cust
     with CaptureQueriesContext(connection) as queries:
         sql.insert(*timers)
 
-    assert len(queries) == 1
+    assert len(_statements(queries)) == 1
     by_pk = {t.pk: t.name for t in Timer.objects.filter(ticket=ticket)}
     assert by_pk == {timers[0].pk: "reply", timers[1].pk: "dispatch"}
 
@@ -123,3 +129,57 @@ def test_inserting_nothing_asks_nothing():
         sql.insert()
     assert len(queries) == 0
     assert IdempotencyRecord.objects.count() == 0
+
+
+def _prepared_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+@pytest.mark.django_db(transaction=True)  # closes the connection: no test transaction
+def test_on_postgresql_a_statement_is_prepared_once_per_database_session(client_row):
+    def lookup() -> ApiClient | None:
+        return sql.select_one(ApiClient, where="token_hash = %s AND is_active", params=["a" * 64])
+
+    assert lookup() == client_row
+    prepared = _prepared_names()
+    with CaptureQueriesContext(connection) as queries:
+        assert lookup() == client_row
+        assert lookup() == client_row
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["EXECUTE", "EXECUTE"]
+    assert _prepared_names() == prepared
+    assert any(name.startswith("sd_select_api_apiclient_") for name in prepared)
+
+    connection.close()  # a new session knows no prepared statements: it prepares again
+    assert lookup() == client_row
+    again = _prepared_names()
+    assert len(again) == 1 and again <= prepared
+
+
+def test_a_prepared_statement_outlives_the_rollback_of_its_transaction(client_row):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        sql.select_one(ApiClient, where="token_hash = %s AND is_active", params=["c" * 64])
+        raise RuntimeError("undo")
+
+    found = sql.select_one(ApiClient, where="token_hash = %s AND is_active", params=["a" * 64])
+    assert found == client_row
+
+
+def test_a_hand_written_statement_runs_with_and_without_parameters(client_row):
+    with connection.cursor() as cursor:
+        sql.execute(
+            cursor, kind="count", table="api_apiclient", sql="SELECT count(*) FROM api_apiclient"
+        )
+        assert cursor.fetchone() == (1,)
+        sql.execute(
+            cursor,
+            kind="name",
+            table="api_apiclient",
+            sql="SELECT name FROM api_apiclient WHERE id = %s",
+            params=[client_row.pk],
+        )
+        assert cursor.fetchone() == ("ivr",)
