@@ -164,7 +164,6 @@ def _clean_create(
     return cleaned
 
 
-@transaction.atomic
 def ticket_create(
     *,
     category: str,
@@ -215,78 +214,83 @@ def ticket_create(
         answer_on_call=answer_on_call, reply=reply,
         inside_customer_installation=inside_customer_installation, party=party,
     )
-    if service_area is None and customer is not None:
-        service_area = customer.service_area
-    resolved_area_type = area_type or (service_area.area_type if service_area else "")
-    call = None
-    if call_id:
-        call, _created = Call.objects.get_or_create(
-            call_id=call_id, defaults={"caller_phone": cleaned["caller_phone"], "agent_id": actor.user_id}
-        )
-    if not asset_owner and category == Category.REPAIR:
-        asset_owner = "customer" if inside_customer_installation else "utility"
-    # Service on utility-owned facilities is free; work inside the customer's own
-    # installation is paid. The agent may override with a reason.
-    is_paid = asset_owner == "customer"
-    if paid_override_reason:
-        is_paid = not is_paid
+    # Refusals come above, before the transaction opens. Below, no savepoint of its own: a
+    # failure after the first write dooms the caller's transaction as well (the API's
+    # Idempotency-Key, an outage's call), which every caller wants, and the API saves two
+    # statements per order.
+    with transaction.atomic(savepoint=False):
+        if service_area is None and customer is not None:
+            service_area = customer.service_area
+        resolved_area_type = area_type or (service_area.area_type if service_area else "")
+        call = None
+        if call_id:
+            call, _created = Call.objects.get_or_create(
+                call_id=call_id, defaults={"caller_phone": cleaned["caller_phone"], "agent_id": actor.user_id}
+            )
+        if not asset_owner and category == Category.REPAIR:
+            asset_owner = "customer" if inside_customer_installation else "utility"
+        # Service on utility-owned facilities is free; work inside the customer's own
+        # installation is paid. The agent may override with a reason.
+        is_paid = asset_owner == "customer"
+        if paid_override_reason:
+            is_paid = not is_paid
 
-    ticket = Ticket(
-        category=category,
-        subtype=subtype,
-        detail=detail,
-        channel=channel,
-        status=Status.ACCEPTED,
-        caller_phone=cleaned["caller_phone"],
-        call_at=call_at or (call.ring_at if call and call.ring_at else now),
-        call=call,
-        customer=customer,
-        address=address or (customer.address if customer else ""),
-        description=description.strip(),
-        owner_id=actor.user_id,
-        created_via=actor.label if actor.user is None else "",
-        service_area=service_area,
-        area_type=resolved_area_type or AreaType.URBAN,
-        area_type_unconfirmed=not resolved_area_type,
-        is_important=bool(customer and customer.is_important),
-        reply_form=reply_form or (ReplyForm.ON_CALL if answer_on_call else ""),
-        knowledge_article=knowledge_article,
-        resident_id=resident_id.strip().upper(),
-        contact_name=contact_name,
-        contact_phone=cleaned.get("contact_phone", ""),
-        application_channel=application_channel,
-        feeder=feeder or (customer.feeder if customer else ""),
-        transformer_area=transformer_area or (customer.transformer_area if customer else ""),
-        inside_customer_installation=inside_customer_installation,
-        asset_owner=asset_owner,
-        is_paid=is_paid,
-        paid_override_reason=paid_override_reason,
-        party=party,
-        created_at=now,
-    )
-    _insert_numbered(ticket, now=now)
-    _event(ticket, at=now, kind=TicketEvent.Kind.CREATED, actor=actor, to_status=Status.ACCEPTED)
-    if call is not None and not call.disposition:
-        Call.objects.filter(pk=call.pk, disposition="").update(disposition=Disposition.ORDER)
-    started = sla_services.sla_ticket_event(ticket=ticket, event="created", at=now)
-    if call is not None and call.hangup_at is not None:
-        sla_services.sla_ticket_event(ticket=ticket, event="call_ended", at=call.hangup_at)
-    else:
-        # The deadlines of the new order as taken, for the answer to whoever sent it (the
-        # API), without asking the database again. Only as of this moment: anything that
-        # reads deadlines later asks the database (sla.selectors.deadlines_for).
-        ticket.timers_started = started
-
-    if category == Category.INQUIRY and answer_on_call:
-        return ticket_resolve(ticket=ticket, actor=actor, reply=reply, now=now)
-    if category == Category.REPAIR and inside_customer_installation:
-        return ticket_resolve(
-            ticket=ticket, actor=actor, now=now,
-            work_done=_("Fault inside the customer's installation: guided by phone, no crew sent."),
+        ticket = Ticket(
+            category=category,
+            subtype=subtype,
+            detail=detail,
+            channel=channel,
+            status=Status.ACCEPTED,
+            caller_phone=cleaned["caller_phone"],
+            call_at=call_at or (call.ring_at if call and call.ring_at else now),
+            call=call,
+            customer=customer,
+            address=address or (customer.address if customer else ""),
+            description=description.strip(),
+            owner_id=actor.user_id,
+            created_via=actor.label if actor.user is None else "",
+            service_area=service_area,
+            area_type=resolved_area_type or AreaType.URBAN,
+            area_type_unconfirmed=not resolved_area_type,
+            is_important=bool(customer and customer.is_important),
+            reply_form=reply_form or (ReplyForm.ON_CALL if answer_on_call else ""),
+            knowledge_article=knowledge_article,
+            resident_id=resident_id.strip().upper(),
+            contact_name=contact_name,
+            contact_phone=cleaned.get("contact_phone", ""),
+            application_channel=application_channel,
+            feeder=feeder or (customer.feeder if customer else ""),
+            transformer_area=transformer_area or (customer.transformer_area if customer else ""),
+            inside_customer_installation=inside_customer_installation,
+            asset_owner=asset_owner,
+            is_paid=is_paid,
+            paid_override_reason=paid_override_reason,
+            party=party,
+            created_at=now,
         )
-    if dispatch:
-        return ticket_dispatch(ticket=ticket, actor=actor, unit=handling_unit, now=now)
-    return ticket
+        _insert_numbered(ticket, now=now)
+        _event(ticket, at=now, kind=TicketEvent.Kind.CREATED, actor=actor, to_status=Status.ACCEPTED)
+        if call is not None and not call.disposition:
+            Call.objects.filter(pk=call.pk, disposition="").update(disposition=Disposition.ORDER)
+        started = sla_services.sla_ticket_event(ticket=ticket, event="created", at=now)
+        if call is not None and call.hangup_at is not None:
+            sla_services.sla_ticket_event(ticket=ticket, event="call_ended", at=call.hangup_at)
+        else:
+            # The deadlines of the new order as taken, for the answer to whoever sent it (the
+            # API), without asking the database again. Only as of this moment: anything that
+            # reads deadlines later asks the database (sla.selectors.deadlines_for).
+            ticket.timers_started = started
+
+        if category == Category.INQUIRY and answer_on_call:
+            return ticket_resolve(ticket=ticket, actor=actor, reply=reply, now=now)
+        if category == Category.REPAIR and inside_customer_installation:
+            return ticket_resolve(
+                ticket=ticket, actor=actor, now=now,
+                work_done=_("Fault inside the customer's installation: guided by phone, no crew sent."),
+            )
+        if dispatch:
+            return ticket_dispatch(ticket=ticket, actor=actor, unit=handling_unit, now=now)
+        return ticket
 
 
 # --- Life-cycle actions --------------------------------------------------------------------
