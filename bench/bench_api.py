@@ -43,8 +43,10 @@ CREATE_SECONDS = float(os.environ.get("BENCH_API_SECONDS", "20"))
 LIST_SECONDS = float(os.environ.get("BENCH_API_SECONDS", "15"))
 WARMUP_SECONDS = 3.0
 PGBENCH_SECONDS = int(os.environ.get("BENCH_API_SECONDS", "15"))
-# Two cores: 2 × cores + 1 sync workers is gunicorn's own advice, and what measured best here.
-GUNICORN_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "5"))
+# Two cores: three sync workers measured best here. Gunicorn's usual 2 × cores + 1 (five)
+# served as many creates at more CPU each and a sixth fewer list pages (five processes
+# contend for two cores); two left a core idle while both waited on the database.
+GUNICORN_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "3"))
 GUNICORN_THREADS = int(os.environ.get("BENCH_API_THREADS", "1"))
 BENCH_CLIENT = "bench-api-ivr"
 
