@@ -210,7 +210,7 @@ class Ticket(models.Model):
     cancel_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
 
     # Life-cycle times (UTC). `created_at` is the acceptance time.
-    created_at = models.DateTimeField(_("accepted at"), db_index=True)
+    created_at = models.DateTimeField(_("accepted at"))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
@@ -234,8 +234,13 @@ class Ticket(models.Model):
             models.Index(fields=["owner", "status"], name="ticket_owner_status_idx"),
             models.Index(fields=["handling_unit", "status"], name="ticket_unit_status_idx"),
             models.Index(fields=["customer", "status"], name="ticket_customer_status_idx"),
-            models.Index(fields=["category", "created_at"], name="ticket_category_created_idx"),
-            models.Index(fields=["status", "created_at"], name="ticket_status_created_idx"),
+            # Lists show the newest first, ordered by (created_at, id): with the id in the key,
+            # a page — unfiltered or filtered by one of these — is one backward range scan
+            # that stops after the page, however far back the matching orders lie.
+            models.Index(fields=["created_at", "id"], name="ticket_created_idx"),
+            models.Index(fields=["category", "created_at", "id"], name="ticket_category_created_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="ticket_status_created_idx"),
+            models.Index(fields=["area_type", "created_at", "id"], name="ticket_area_created_idx"),
         ]
 
     def __str__(self) -> str:
