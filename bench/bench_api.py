@@ -509,6 +509,9 @@ def _statement_kind(sql: str) -> str:
     """ "INSERT tickets_ticket", "SAVEPOINT", … — the verb and the table of a statement."""
     words = sql.replace('"', " ").replace(",", " ").split()
     verb = words[0].upper()
+    if verb == "EXECUTE":  # a prepared statement: sd_<kind>_<table>_<hash> (servicedesk.sql)
+        _prefix, kind, rest = words[1].split("_", 2)
+        return f"EXECUTE {kind} {rest.rsplit('_', 1)[0]}"
     if sql.startswith("SELECT nextval("):
         return "SELECT nextval (tickets_ticket id)"
     if verb in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK"):
@@ -535,6 +538,12 @@ def _statement_owners(statements: list[str]) -> list[tuple[str, str]]:
             owner = "SLA engine"
         elif "tickets_" in kind:
             owner = "tickets service"
+        elif "api_apiclient" in kind:
+            owner = "API (token)"
+        elif "customers_" in kind:
+            owner = "API (customer account)"
+        elif "api_idempotency" in kind:
+            owner = "API (Idempotency-Key with the answer)"
         else:
             owner = "API"
         owners.append((kind, owner))
