@@ -34,6 +34,7 @@ from django.db.models.functions import TruncDate
 
 from dashboard.metrics import (
     BEIJING,
+    ORDER_KEYS,
     ORDER_MEASURES,
     Scope,
     Thresholds,
@@ -117,6 +118,17 @@ def _lock_days(days: list[date], part: str, *, now: datetime) -> None:
     )
 
 
+def _mark_built(days: list[date], part: str, basis: str, *, now: datetime) -> None:
+    """Record on each day's AggregateDay row that it was just summed up to `now` (or its end)."""
+    for day in days:
+        AggregateDay.objects.filter(part=part, day=day).update(
+            covered_until=max(day_start(day), min(_day_end(day), now)),
+            basis=basis,
+            built_at=now,
+            stale=False,
+        )
+
+
 def _write_calls(days: list[date], t: Thresholds, *, now: datetime) -> None:
     start, end = day_start(days[0]), min(_day_end(days[-1]), now)
     with transaction.atomic():
@@ -131,13 +143,7 @@ def _write_calls(days: list[date], t: Thresholds, *, now: datetime) -> None:
             ],
             batch_size=2000,
         )
-        for day in days:
-            AggregateDay.objects.filter(part=AggregatePart.CALLS, day=day).update(
-                covered_until=max(day_start(day), min(_day_end(day), now)),
-                basis=calls_basis(t),
-                built_at=now,
-                stale=False,
-            )
+        _mark_built(days, AggregatePart.CALLS, calls_basis(t), now=now)
 
 
 def _write_orders(days: list[date], t: Thresholds, *, now: datetime) -> None:
@@ -150,13 +156,7 @@ def _write_orders(days: list[date], t: Thresholds, *, now: datetime) -> None:
         if start < end:
             scope = Scope(start=start, end=end)
             _insert_orders(scope, t)
-        for day in days:
-            AggregateDay.objects.filter(part=AggregatePart.ORDERS, day=day).update(
-                covered_until=max(day_start(day), min(_day_end(day), now)),
-                basis=orders_basis(t),
-                built_at=now,
-                stale=False,
-            )
+        _mark_built(days, AggregatePart.ORDERS, orders_basis(t), now=now)
 
 
 def _insert_orders(scope: Scope, t: Thresholds) -> None:
@@ -165,33 +165,19 @@ def _insert_orders(scope: Scope, t: Thresholds) -> None:
     OrderDay.objects.bulk_create(
         [
             OrderDay(
-                day=day,
-                category=category,
-                subtype_id=subtype_id,
-                area_type=area_type,
-                unit_id=unit_id,
-                owner_id=owner_id,
+                **dict(zip(ORDER_KEYS, key, strict=True)),
                 **{k: v for k, v in values.items() if k in fields},
             )
-            for (day, category, subtype_id, area_type, unit_id, owner_id), values in sums.items()
+            for key, values in sums.items()
         ],
         batch_size=2000,
     )
     DispatchBucket.objects.bulk_create(
         [
             DispatchBucket(
-                day=day,
-                category=category,
-                subtype_id=subtype_id,
-                area_type=area_type,
-                unit_id=unit_id,
-                owner_id=owner_id,
-                bucket_seconds=bucket,
-                orders=n,
+                **dict(zip(ORDER_KEYS, key, strict=True)), bucket_seconds=bucket, orders=n
             )
-            for (day, category, subtype_id, area_type, unit_id, owner_id, bucket), n in (
-                buckets.items()
-            )
+            for (*key, bucket), n in buckets.items()
         ],
         batch_size=2000,
     )
