@@ -483,6 +483,8 @@ ORDER_MEASURES = (
     *TIMER_MEASURES,
 )
 ORDER_KEYS = ("day", "category", "subtype_id", "area_type", "unit_id", "owner_id")
+# The Ticket columns those keys (after the day) are grouped by in the raw rows.
+TICKET_KEYS = ("category", "subtype_id", "area_type", "handling_unit_id", "owner_id")
 PLACE_FIELDS = ("feeder", "transformer_area")
 
 # (day, hour, agent); ORDER_KEYS; (day, sub-type, area type, unit, feeder or area, name).
@@ -568,7 +570,6 @@ def orders_sums(
     buckets: dict[BucketKey, int] = {}
     if scope.empty:
         return sums, buckets
-    keys = ("category", "subtype_id", "area_type", "handling_unit_id", "owner_id")
     levels = {level: Count("pk", filter=Q(satisfaction=level)) for level in Satisfaction.values}
     rows = (
         ticket_rows(scope)
@@ -576,12 +577,12 @@ def orders_sums(
             day=TruncDate("created_at", tzinfo=BEIJING),
             hour=ExtractHour("created_at", tzinfo=BEIJING),
         )
-        .values("day", "hour", *keys)
+        .values("day", "hour", *TICKET_KEYS)
         .annotate(orders=Count("pk"), own_faults=Count("pk", filter=fault_condition()), **levels)
         .order_by()
     )
     for row in rows:
-        cell = sums.setdefault(tuple(row[k] for k in ("day", *keys)), {})
+        cell = sums.setdefault(tuple(row[k] for k in ("day", *TICKET_KEYS)), {})
         row[HOUR_FIELDS[row["hour"]]] = row["orders"]
         _add(cell, row, ("orders", HOUR_FIELDS[row["hour"]], "own_faults", *Satisfaction.values))
 
@@ -599,7 +600,7 @@ def orders_sums(
     timer = timer_model()
     if timer is not None:
         cond = timer_settled_conditions()
-        ticket_keys = tuple(f"ticket__{k}" for k in keys)
+        ticket_keys = tuple(f"ticket__{k}" for k in TICKET_KEYS)
         rows = (
             timer.objects.filter(
                 name__in=list(COMPLIANCE_TIMERS),
@@ -633,17 +634,16 @@ def dispatch_sums(scope: Scope) -> dict[OrderKey, list[tuple[timedelta, int]]]:
     Grouped by the exact time so that totals, the target count and the buckets are all made
     from it in Python, the same on PostgreSQL and on the embedded SQLite.
     """
-    keys = ("category", "subtype_id", "area_type", "handling_unit_id", "owner_id")
     rows = (
         dispatch_rows(scope)
         .annotate(day=TruncDate("created_at", tzinfo=BEIJING))
-        .values("day", *keys, "dispatch_time")
+        .values("day", *TICKET_KEYS, "dispatch_time")
         .annotate(n=Count("pk"))
         .order_by()
     )
     found: dict[OrderKey, list[tuple[timedelta, int]]] = {}
     for row in rows:
-        found.setdefault(tuple(row[k] for k in ("day", *keys)), []).append(
+        found.setdefault(tuple(row[k] for k in ("day", *TICKET_KEYS)), []).append(
             (row["dispatch_time"], row["n"])
         )
     return found
