@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import ApiClient, IdempotencyRecord, Scope, token_hash
+from api.selectors import one_or_none
 from servicedesk import sql
 
 TOKEN_PREFIX = "sd_"
@@ -171,10 +172,10 @@ def idempotency_record(
 def idempotency_answer(*, client: ApiClient, key: str, fingerprint: str) -> StoredAnswer | None:
     """The answer the key's first use got (None when the key is unused); raises
     IdempotencyKeyReused when that first use was another request."""
-    first = (
-        IdempotencyRecord.objects.filter(client=client, key=key)
-        .only("fingerprint", "status_code", "response_body")
-        .first()
+    first = one_or_none(
+        IdempotencyRecord.objects.filter(client=client, key=key).only(
+            "fingerprint", "status_code", "response_body"
+        )
     )
     if first is None:
         return None

@@ -92,11 +92,10 @@ def _insert_numbered(ticket: Ticket, *, now: datetime) -> None:
             )
             ticket.pk = cursor.fetchone()[0]
         ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
-        sql.insert(ticket)
-        return
-    ticket.save(force_insert=True)
-    ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
-    Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
+    sql.insert(ticket)
+    if ticket.number is None:  # SQLite: the id came from the insert
+        ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
+        Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
 
 
 def _event(ticket: Ticket, *, at: datetime, kind: str, actor: Actor, action: str = "",
