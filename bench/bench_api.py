@@ -14,8 +14,7 @@ What it does, in one run on one database:
 
 Prints its figures and returns them. Leaves the data as it found it: the orders it created
 (and their timers, events, idempotency keys), its client and the scratch table are deleted.
-`make bench` loads the shared data set first; run alone, `python -m bench.bench_api` loads it
-too (`ensure_data`).
+`make bench` (or `python -m bench api`) loads the shared data set first.
 """
 
 from __future__ import annotations
@@ -553,13 +552,6 @@ def _statement_owners(statements: list[str]) -> list[tuple[str, str]]:
 # --- Data and cleanup -------------------------------------------------------------------------
 
 
-def ensure_data() -> None:
-    """The shared data set of `make bench` (bench/data.py): 2,000,000 orders, 1,000,000 open."""
-    from bench.data import ensure_data as shared
-
-    shared()
-
-
 def _delete_orders_after(last_id: int) -> int:
     """Delete the orders with id > last_id and everything hanging off them, children first,
     with set-based SQL (the ORM would load every row to cascade)."""
@@ -799,23 +791,9 @@ def run(*, database_url: str) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> int:
-    url = os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servicedesk_bench"
-    )
-    os.environ["DATABASE_URL"] = url
-    from bench.__main__ import _create_database
+    from bench.__main__ import main as bench_main
 
-    _create_database(url)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    ensure_data()
-    run(database_url=url)
-    return 0
+    return bench_main(["api"])
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ the network. Each figure is 200 requests for different random callers, after a w
 
 Then EXPLAIN of every lookup, to show each one uses an index.
 
-The data set is the shared one (bench/data.py, loaded by `python -m bench`); `ensure_data`
-is the one place to swap it. What the benchmark adds — fifty announced outages, the orders
+The data set is the shared one (`bench.data.ensure_data`, loaded by `python -m bench`). What
+the benchmark adds — fifty announced outages, the orders
 it submits and everything hanging off them — is deleted at the end.
 """
 
@@ -28,28 +28,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from bench.data import django_setup, ensure_data
+
 REQUESTS = 200
 WARM_UP = 20
 OUTAGES = 50
 TARGETS_MS = {"lookup": 20.0, "intake": 100.0, "submit": 150.0}
 BENCH_OUTAGE_PREFIX = "bench-console-"
-
-
-def _setup(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        django.setup()
-
-
-def ensure_data() -> None:
-    """The shared data set: 1,000,000 customers with phones, 2,000,000 orders (bench/data.py)."""
-    from bench.data import ensure_data as shared
-
-    shared()
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -136,7 +121,7 @@ def _explain() -> None:
 
 
 def run(*, database_url: str) -> dict[str, float]:
-    _setup(database_url)
+    django_setup(database_url)
     ensure_data()
     from django.contrib.auth.models import User
     from django.db import connection

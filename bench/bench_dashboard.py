@@ -28,18 +28,9 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from bench.data import django_setup
+
 MARKER_TABLE = "bench_dashboard_extra"
-
-
-def _setup(database_url: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    os.environ["DATABASE_URL"] = database_url
-    import django
-    from django.conf import settings
-
-    if not getattr(settings, "_dashboard_bench_ready", False):
-        django.setup()
-        settings._dashboard_bench_ready = True
 
 
 def _shared_spec() -> str:
@@ -219,7 +210,7 @@ def _load() -> str:
 
 
 def run(*, database_url: str) -> dict[str, float]:
-    _setup(database_url)
+    django_setup(database_url)
     from django.test import Client
     from django.utils import timezone
 

@@ -11,8 +11,8 @@ Prints, in plain words:
   and worker running at the default 5-second interval (target < 10 s);
 - the query plans (EXPLAIN) of the scan's statements.
 
-The data set is the shared one (`bench/data.py`, loaded by `python -m bench`); `ensure_data`
-is the one place to swap it. Everything the benchmark changes is undone at the end: the
+The data set is the shared one (`bench.data.ensure_data`, loaded by `python -m bench`).
+Everything the benchmark changes is undone at the end: the
 breaches, notifications and timeline events it caused are deleted, the timers and orders it
 touched are put back, the supervisors it added are removed.
 """
@@ -32,6 +32,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.data import django_setup
+
 ROOT = Path(__file__).resolve().parents[1]
 PAST_DUE = 10_000
 BROKER_URL = os.environ.get("SLA_BENCH_BROKER_URL", "redis://127.0.0.1:6379/1")
@@ -39,23 +41,6 @@ BROKER_URL = os.environ.get("SLA_BENCH_BROKER_URL", "redis://127.0.0.1:6379/1")
 # whose scanner has been running); restored to NULL at the end.
 SENTINEL = datetime(1999, 12, 31, 0, 0)
 SUPERVISOR_PREFIX = "bench-sla-supervisor-"
-
-
-def _setup(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        django.setup()
-
-
-def ensure_data() -> None:
-    """The shared data set: 1,000,000 open orders with running timers (bench/data.py)."""
-    from bench.data import ensure_data as shared
-
-    shared()
 
 
 def _sql(query: str, params: list[Any] | None = None) -> list[tuple]:
@@ -431,7 +416,7 @@ def _beat_phase(figures: dict[str, float], database_url: str) -> None:
 
 
 def run(*, database_url: str) -> dict[str, float]:
-    _setup(database_url)
+    django_setup(database_url)
     from django.utils import timezone
 
     figures: dict[str, float] = {}
@@ -450,9 +435,6 @@ def run(*, database_url: str) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    url = os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servicedesk_bench"
-    )
-    _setup(url)
-    ensure_data()
-    run(database_url=url)
+    from bench.__main__ import main
+
+    raise SystemExit(main(["sla"]))

@@ -13,6 +13,7 @@ the field's default (or NULL), so a new nullable or defaulted field never breaks
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 
@@ -33,6 +34,16 @@ class Spec:
     calls: int = 5_000_000
     days: int = 365
     version: int = 4
+
+
+def django_setup(database_url: str) -> None:
+    """Point Django at the benchmark database and set it up (once per process)."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+    import django
+
+    if not apps.ready:
+        django.setup()
 
 
 def _literal(field: models.Field) -> str:
