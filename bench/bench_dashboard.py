@@ -160,9 +160,15 @@ def ensure_data() -> dict[str, int]:
               AND tm.id > {timers_before}
             """,
         )
+        # What the SLA engine does with each breach it records: flag the order.
+        cursor.execute(
+            f"UPDATE {ticket_t} SET breached = TRUE WHERE NOT breached AND id IN "
+            f"(SELECT ticket_id FROM {breach_t} WHERE timer_id > %s)",
+            [timers_before],
+        )
         cursor.execute(f"INSERT INTO {MARKER_TABLE} (spec) VALUES (%s)", [spec])
     with connection.cursor() as cursor:
-        for table in (timer_t, breach_t):
+        for table in (timer_t, breach_t, ticket_t):
             cursor.execute(f"VACUUM ANALYZE {table}")
     print(
         f"  added {timers:,} finished timers and {breaches:,} breaches "

@@ -106,7 +106,18 @@ def _undo(*, marks: dict[str, int], started: datetime) -> None:
         )
         _sql("DELETE FROM tickets_ticketevent WHERE id > %s", [marks["tickets_ticketevent"]])
         _sql("DELETE FROM sla_notification WHERE id > %s", [marks["sla_notification"]])
+        breached_orders = [
+            r[0]
+            for r in _sql(
+                "SELECT DISTINCT ticket_id FROM sla_breach WHERE id > %s", [marks["sla_breach"]]
+            )
+        ]
         _sql("DELETE FROM sla_breach WHERE id > %s", [marks["sla_breach"]])
+        _sql(
+            "UPDATE tickets_ticket t SET breached = FALSE WHERE t.id = ANY(%s) "
+            "AND NOT EXISTS (SELECT 1 FROM sla_breach b WHERE b.ticket_id = t.id)",
+            [breached_orders],
+        )
         _sql(
             "UPDATE sla_timer SET breached_at = NULL, escalation_level = 0 WHERE id = ANY(%s)",
             [timer_ids],

@@ -455,8 +455,9 @@ def _message_parts(template: str) -> dict[str, tuple[str, str]]:
 
 def _breaches_record(*, timer_ids: Sequence[int], now: datetime) -> list[int]:
     """Insert the breach rows of timers just claimed (``breached_at`` set by the caller's
-    conditional write), notify the unit supervisors (ladder level 1) and put each breach on
-    its order's timeline — three set-based statements, whatever the number of breaches.
+    conditional write), flag their orders as breached, notify the unit supervisors (ladder
+    level 1) and put each breach on its order's timeline — four set-based statements,
+    whatever the number of breaches.
 
     ``ON CONFLICT DO NOTHING`` on the one-to-one timer column is the second guard: a breach
     row can exist only once per timer even if two writers got this far.
@@ -482,9 +483,24 @@ def _breaches_record(*, timer_ids: Sequence[int], now: datetime) -> list[int]:
         breach_ids = [row[0] for row in cursor.fetchall()]
     if not breach_ids:
         return []
+    _flag_breached_orders(breach_ids=breach_ids)
     _notify_supervisors(ids=breach_ids, levels_up=0, kind=NotificationKind.BREACH, now=now)
     _breach_timeline(breach_ids=breach_ids)
     return breach_ids
+
+
+def _flag_breached_orders(*, breach_ids: Sequence[int]) -> None:
+    """`Ticket.breached` of the orders of these breaches (the lists' filter reads it)."""
+    t = _tables()
+    where, params = _ids_in("b.id", breach_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {t["ticket"]} SET breached = %s
+            WHERE NOT breached AND id IN (SELECT b.ticket_id FROM {t["breach"]} b WHERE {where})
+            """,
+            [True, *params],
+        )
 
 
 def _breach_timeline(*, breach_ids: Sequence[int]) -> None:

@@ -157,6 +157,11 @@ class Ticket(models.Model):
     # Repeat calls, supervision and merging.
     call_count = models.PositiveIntegerField(_("calls"), default=1)
     supervised = models.BooleanField(_("supervised"), default=False)
+    # Set by the SLA engine in the transaction that records the order's first breach; a
+    # breach is never undone. What the lists' `breached` filter reads: a flag with a partial
+    # index finds the newest breached orders in one short scan, where asking the breach
+    # table for each order walked thousands of unbreached ones first.
+    breached = models.BooleanField(_("limit breached"), default=False, editable=False)
     supervised_at = models.DateTimeField(_("supervised since"), null=True, blank=True)
     master = models.ForeignKey(
         "self", verbose_name=_("master order"), null=True, blank=True, db_index=False, on_delete=models.PROTECT,
@@ -241,6 +246,11 @@ class Ticket(models.Model):
             models.Index(fields=["category", "created_at", "id"], name="ticket_category_created_idx"),
             models.Index(fields=["status", "created_at", "id"], name="ticket_status_created_idx"),
             models.Index(fields=["area_type", "created_at", "id"], name="ticket_area_created_idx"),
+            # Costs nothing on a new order (never breached when taken).
+            models.Index(
+                fields=["created_at", "id"], name="ticket_breached_created_idx",
+                condition=models.Q(breached=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -47,6 +47,7 @@ def centre_manager(centre):
 
 def test_a_timer_past_its_due_time_gets_exactly_one_breach_at_its_due_time(dispatched_repair):
     assert sla.sla_scan(now=bj(2025, 6, 3, 10, 40)).breached == 0  # due, not yet past
+    assert not Ticket.objects.get(pk=dispatched_repair.pk).breached
 
     first = sla.sla_scan(now=bj(2025, 6, 3, 10, 40, 1))
     second = sla.sla_scan(now=bj(2025, 6, 3, 10, 40, 6))
@@ -56,6 +57,8 @@ def test_a_timer_past_its_due_time_gets_exactly_one_breach_at_its_due_time(dispa
     assert (breach.ticket, breach.name, breach.occurred_at) == (dispatched_repair, "arrival", bj(2025, 6, 3, 10, 40))
     assert breach.handling_unit.code == "crew-urban" and breach.category == "repair"
     assert Timer.objects.get(name="arrival").breached_at == bj(2025, 6, 3, 10, 40)
+    # The flag the lists' `breached` filter reads, set with the breach.
+    assert Ticket.objects.get(pk=dispatched_repair.pk).breached
 
 
 def test_a_scanner_that_was_down_catches_up_with_the_true_moment_of_each_breach(alice_actor, urban_customer, rural_customer):
@@ -280,3 +283,21 @@ def test_a_call_ringing_past_twelve_seconds_is_a_live_alarm(db):
     Call.objects.create(call_id="answered", ring_at=now - timedelta(seconds=30), answer_at=now - timedelta(seconds=20))
     Call.objects.create(call_id="abandoned", ring_at=now - timedelta(seconds=30), hangup_at=now - timedelta(seconds=1))
     assert [c.call_id for c in calls_ringing_past_limit(now)] == ["long"]
+
+
+def test_orders_breached_before_the_flag_existed_are_flagged_by_the_migration(alice_actor, urban_customer):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("tickets.migrations.0005_ticket_breached")
+    early = services.ticket_create(category="repair", caller_phone="13800000001", description="停电",
+                                   actor=alice_actor, customer=urban_customer, now=T0)
+    later = services.ticket_create(category="repair", caller_phone="13800000002", description="停电",
+                                   actor=alice_actor, customer=urban_customer, now=T0 + timedelta(hours=1))
+    sla.sla_scan(now=bj(2025, 6, 3, 10, 3, 1))  # the first order's 3-minute dispatch limit
+    Ticket.objects.update(breached=False)  # as the rows were before the column came
+
+    migration.flag_breached_orders(apps, None)
+
+    assert dict(Ticket.objects.values_list("pk", "breached")) == {early.pk: True, later.pk: False}
