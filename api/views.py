@@ -55,6 +55,7 @@ from api.serializers import (
     TicketListItemSerializer,
     VisitInputSerializer,
 )
+from servicedesk import sql
 from sla.models import Breach
 from tickets import services as ticket_services
 from tickets.lifecycle import Action, target_of
@@ -118,7 +119,12 @@ class ListApiView(ApiView):
     ) -> Response:
         """One page of the filtered queryset; `complete` adds what the page query did not read."""
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(self.filter_queryset(queryset), self.request, view=self)
+        # A list is read hundreds of times a second in a handful of shapes: prepared, the
+        # database plans each shape once per session instead of once per page.
+        with sql.prepared_reads():
+            page = paginator.paginate_queryset(
+                self.filter_queryset(queryset), self.request, view=self
+            )
         if complete is not None:
             page = complete(page)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)

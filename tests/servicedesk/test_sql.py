@@ -183,3 +183,49 @@ def test_a_hand_written_statement_runs_with_and_without_parameters(client_row):
             params=[client_row.pk],
         )
         assert cursor.fetchone() == ("ivr",)
+
+
+# --- prepared_reads: the ORM's SELECTs, prepared -------------------------------------------
+
+
+def test_reads_inside_prepared_reads_give_what_the_orm_gives(client_row):
+    other = ApiClient.objects.create(name="hall", scopes=[], token_hash="b" * 64, token_prefix="sd_b")
+    queries_by_hand = [
+        lambda: list(ApiClient.objects.order_by("name").values("name", "last_used_at")),
+        lambda: list(ApiClient.objects.filter(name__in=["ivr", "hall"]).order_by("-id")),
+        lambda: ApiClient.objects.filter(name__contains="%").count(),  # a literal % in a parameter
+        lambda: ApiClient.objects.filter(pk=other.pk).exists(),
+    ]
+    expected = [query() for query in queries_by_hand]
+
+    with sql.prepared_reads(), CaptureQueriesContext(connection) as queries:
+        got = [query() for query in queries_by_hand]
+        again = [query() for query in queries_by_hand]
+
+    assert got == expected and again == expected
+    if connection.vendor == "postgresql":
+        assert {q["sql"].split()[0] for q in queries.captured_queries} == {"EXECUTE"}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+@pytest.mark.django_db(transaction=True)  # autocommit, as a list request runs
+def test_a_read_the_server_cannot_prepare_runs_as_sent(client_row):
+    # `%s IS NOT NULL`: the server cannot tell the parameter's type, so PREPARE fails.
+    def read():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM api_apiclient WHERE %s IS NOT NULL", ["x"])
+            return cursor.fetchall()
+
+    with sql.prepared_reads(), CaptureQueriesContext(connection) as queries:
+        assert read() == [("ivr",)]
+        assert read() == [("ivr",)]
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "SELECT"]
+
+
+def test_writes_inside_prepared_reads_run_as_sent(client_row):
+    with sql.prepared_reads(), CaptureQueriesContext(connection) as queries:
+        ApiClient.objects.filter(pk=client_row.pk).update(note="x")
+    assert queries.captured_queries[0]["sql"].startswith("UPDATE")
+    assert ApiClient.objects.get(pk=client_row.pk).note == "x"
