@@ -6,11 +6,12 @@ for that parameter; it never reaches the database.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, time
+from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -79,11 +80,49 @@ class FlagFilter(django_filters.Filter):
     field_class = FlagField
 
 
+class _ShallowCopies(dict):
+    """Filters (or form fields) whose per-request copies are shallow.
+
+    django-filter deep-copies every filter for each request, then builds a form class from
+    them and a form that deep-copies every field again — choice lists and their lazy labels
+    included: two thirds of what a filtered list page cost. Filters and fields keep no state
+    of their own while a query string is validated and applied, besides the attributes set
+    on the copy (`model`, `parent`), so a shallow copy of each does the same job. A filter
+    with a `method` is bound to its copy's parent and is copied in full.
+    """
+
+    def __deepcopy__(self, memo: dict) -> dict:
+        return {
+            name: copy.deepcopy(item, memo) if getattr(item, "_method", None) else copy.copy(item)
+            for name, item in self.items()
+        }
+
+
+class LeanFilterSet(django_filters.FilterSet):
+    """A FilterSet that copies its filters shallowly and builds its form class once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = type(self)
+        if not isinstance(cls.__dict__.get("base_filters"), _ShallowCopies):
+            cls.base_filters = _ShallowCopies(cls.base_filters)
+        super().__init__(*args, **kwargs)
+
+    def get_form_class(self) -> type[forms.Form]:
+        cls = type(self)
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            fields = {name: filter_.field for name, filter_ in cls.base_filters.items()}
+            form_class = type(f"{cls.__name__}Form", (self._meta.form,), fields)
+            form_class.base_fields = _ShallowCopies(form_class.base_fields)
+            cls._form_class = form_class
+        return form_class
+
+
 # Every filter has its `label` set (the parameter name): django-filter would otherwise work
 # one out, translated, for each filter on every request — a quarter of a list request's time.
 
 
-class TicketFilter(django_filters.FilterSet):
+class TicketFilter(LeanFilterSet):
     category = django_filters.ChoiceFilter(
         label="category", choices=Category.choices, help_text=_("Service category code.")
     )
@@ -93,9 +132,11 @@ class TicketFilter(django_filters.FilterSet):
     area_type = django_filters.ChoiceFilter(
         label="area_type", choices=AreaType.choices, help_text=_("Area type of the order.")
     )
+    # The flag the SLA engine sets with the first breach: the newest breached orders are one
+    # scan of a partial index, however few and far back they lie.
     breached = FlagFilter(
         label="breached",
-        method="filter_breached",
+        field_name="breached",
         help_text=_("true: orders with at least one recorded breach; false: none."),
     )
     created_after = InstantFilter(
@@ -114,15 +155,8 @@ class TicketFilter(django_filters.FilterSet):
     class Meta:
         fields: list[str] = []
 
-    def filter_breached(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return queryset
-        # The flag the SLA engine sets with the first breach: the newest breached orders
-        # are one scan of a partial index, however few and far back they lie.
-        return queryset.filter(breached=value)
 
-
-class BreachFilter(django_filters.FilterSet):
+class BreachFilter(LeanFilterSet):
     since = InstantFilter(
         label="since",
         field_name="occurred_at",
