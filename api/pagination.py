@@ -7,6 +7,7 @@ ended, so the next page starts there.
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
@@ -20,12 +21,69 @@ def _is_instant(text: str) -> bool:
         return False
 
 
+# A position names the last row shown by both its ordering values: "<time>|<id>".
+_SEPARATOR = "|"
+
+
+def _split_position(position: str) -> tuple[str, int | None]:
+    """(time, id) of a position; id is None in a position that names only the time."""
+    instant, separator, key = position.rpartition(_SEPARATOR)
+    if not separator:
+        return position, None
+    return instant, int(key) if key.isdigit() else -1
+
+
 class ApiCursorPagination(CursorPagination):
+    """Keyset pages on (time, id), both descending.
+
+    DRF's cursor remembers only the time of the last row shown and counts rows of equal time
+    with an offset: where many orders share a time (a bulk import, an outage's calls logged
+    in the same second) every page then re-reads and skips the rows before it. Here the
+    position holds the id as well, so each page starts exactly after the last row shown:
+    `time <= t AND (time < t OR id < i)` — the first part bounds the index range scan, the
+    second only sorts out the rows of that one instant. No offset is ever needed.
+    """
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
     # The last field is a tie-breaker that keeps the order total.
     ordering = ("-created_at", "-id")
+
+    def _get_position_from_instance(self, instance, ordering) -> str:
+        time_field, key_field = (name.lstrip("-") for name in ordering)
+        if isinstance(instance, dict):
+            return f"{instance[time_field]}{_SEPARATOR}{instance[key_field]}"
+        return f"{getattr(instance, time_field)}{_SEPARATOR}{getattr(instance, key_field)}"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        cursor = self.decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return super().paginate_queryset(queryset, request, view)
+        instant, key = _split_position(cursor.position)
+        if key is None:  # a cursor handed out before positions held the id: DRF's way
+            return super().paginate_queryset(queryset, request, view)
+        time_field, key_field = (name.lstrip("-") for name in self.ordering)
+        # Forward on a descending order reads older rows; a reverse cursor (the previous
+        # page) reads newer ones.
+        before, before_or_at = ("gt", "gte") if cursor.reverse else ("lt", "lte")
+        queryset = queryset.filter(
+            Q(**{f"{time_field}__{before_or_at}": instant})
+            & (Q(**{f"{time_field}__{before}": instant}) | Q(**{f"{key_field}__{before}": key}))
+        )
+        # DRF orders, slices and works out the links; the position it would filter by again
+        # is already applied, so it sees the cursor without one and is told afterwards.
+        self.decode_cursor = lambda request: cursor._replace(position=None)
+        try:
+            page = super().paginate_queryset(queryset, request, view)
+        finally:
+            del self.decode_cursor
+        self.cursor = cursor
+        if cursor.reverse:
+            self.has_next, self.next_position = True, cursor.position
+        else:
+            self.has_previous, self.previous_position = True, cursor.position
+        return page
 
     def decode_cursor(self, request):
         # A cursor the client made up or mangled is a mistake in the request (400), not a
@@ -38,11 +96,10 @@ class ApiCursorPagination(CursorPagination):
         else:
             # The position is the time of the last row shown; anything else would reach the
             # database as a malformed date.
-            invalid = (
-                cursor is not None
-                and cursor.position is not None
-                and not _is_instant(cursor.position)
-            )
+            invalid = cursor is not None and cursor.position is not None
+            if invalid:
+                instant, key = _split_position(cursor.position)
+                invalid = not _is_instant(instant) or (key is not None and key < 0)
         if invalid:
             raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]})
         return cursor

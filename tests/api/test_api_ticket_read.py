@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from sla.services import sla_scan
 from tickets import services
@@ -139,6 +141,43 @@ def test_cursor_pages_walk_every_order_once_and_back(ivr, alice_actor):
     assert [len(p) for p in pages] == [3, 3, 1]
     last = ivr.get(TICKETS + "?page_size=3&cursor=" + _cursor_of(ivr, 2)).json()
     assert numbers_of(ivr.get(last["previous"])) == expected[3:6]
+
+
+def test_orders_taken_at_the_same_instant_page_without_offsets(ivr, alice_actor):
+    # Seven orders of one instant (an import, an outage's calls logged together) and two
+    # around them: each page starts right after the last row shown, forward and back.
+    made = [take(alice_actor, at=MONDAY + timedelta(minutes=1)) for _ in range(7)]
+    made = [take(alice_actor, at=MONDAY), *made, take(alice_actor, at=MONDAY + timedelta(minutes=2))]
+    expected = [t.number for t in sorted(made, key=lambda t: (t.created_at, t.pk), reverse=True)]
+    seen, urls, url = [], [], TICKETS + "?page_size=3"
+    with CaptureQueriesContext(connection) as queries:
+        while url:
+            urls.append(url)
+            page = ivr.get(url).json()
+            seen += numbers_of_page(page)
+            url = page["next"]
+    assert seen == expected
+    assert not [q["sql"] for q in queries.captured_queries if "OFFSET" in q["sql"].upper()]
+    assert not any("o%3D" in u or "o=" in _decoded_cursor(u) for u in urls[1:])
+    # Back from the last page: the previous pages again, in order.
+    back, url = [], ivr.get(urls[-1]).json()["previous"]
+    while url:
+        page = ivr.get(url).json()
+        back = numbers_of_page(page) + back
+        url = page["previous"]
+    assert back == expected[:6]
+
+
+def _decoded_cursor(url: str) -> str:
+    import base64
+    from urllib.parse import parse_qs, urlsplit
+
+    token = parse_qs(urlsplit(url).query)["cursor"][0]
+    return base64.b64decode(token).decode()
+
+
+def numbers_of_page(page: dict) -> list[str]:
+    return [row["number"] for row in page["results"]]
 
 
 def _cursor_of(ivr, page_index: int) -> str:
