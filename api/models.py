@@ -74,8 +74,10 @@ class IdempotencyRecord(models.Model):
     the first transaction, which then commits, and they read its stored answer.
     """
 
+    # No index of its own: the unique (client, key) index starts with the client and serves
+    # every lookup by client, one index fewer for each order an integration client creates.
     client = models.ForeignKey(
-        ApiClient, on_delete=models.CASCADE, related_name="idempotency_records"
+        ApiClient, on_delete=models.CASCADE, related_name="idempotency_records", db_index=False
     )
     key = models.CharField(_("idempotency key"), max_length=255)
     # SHA-256 over method, path and the request body in canonical form.
