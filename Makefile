@@ -37,7 +37,7 @@ run: seed
 	@mkdir -p "$${SERVICEDESK_VAR_DIR:-var}"
 	@echo "Starting on http://$(HOST):$(PORT)/  (Ctrl-C stops web, worker and beat)"
 	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
-	trap 'kill 0' INT TERM EXIT; \
+	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A servicedesk worker --loglevel=warning --concurrency=2 & \
 	$(BIN)/celery -A servicedesk beat --loglevel=warning & \
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT) & \
