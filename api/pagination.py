@@ -58,31 +58,35 @@ class ApiCursorPagination(CursorPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         cursor = self.decode_cursor(request)
-        if cursor is None or cursor.position is None:
-            return super().paginate_queryset(queryset, request, view)
-        instant, key = _split_position(cursor.position)
-        if key is None:  # a cursor handed out before positions held the id: DRF's way
-            return super().paginate_queryset(queryset, request, view)
-        time_field, key_field = (name.lstrip("-") for name in self.ordering)
-        # Forward on a descending order reads older rows; a reverse cursor (the previous
-        # page) reads newer ones.
-        before, before_or_at = ("gt", "gte") if cursor.reverse else ("lt", "lte")
-        queryset = queryset.filter(
-            Q(**{f"{time_field}__{before_or_at}": instant})
-            & (Q(**{f"{time_field}__{before}": instant}) | Q(**{f"{key_field}__{before}": key}))
+        instant, key = (None, None) if cursor is None or cursor.position is None else (
+            _split_position(cursor.position)
         )
-        # DRF orders, slices and works out the links; the position it would filter by again
-        # is already applied, so it sees the cursor without one and is told afterwards.
-        self.decode_cursor = lambda request: cursor._replace(position=None)
+        # A cursor handed out before positions held the id (key None) pages DRF's way.
+        keyset = key is not None
+        if keyset:
+            time_field, key_field = (name.lstrip("-") for name in self.ordering)
+            # Forward on a descending order reads older rows; a reverse cursor (the previous
+            # page) reads newer ones.
+            before, before_or_at = ("gt", "gte") if cursor.reverse else ("lt", "lte")
+            queryset = queryset.filter(
+                Q(**{f"{time_field}__{before_or_at}": instant})
+                & (Q(**{f"{time_field}__{before}": instant}) | Q(**{f"{key_field}__{before}": key}))
+            )
+        # DRF orders, slices and works out the links from the cursor decoded above (not a
+        # second time); a keyset position is already applied, so DRF sees the cursor
+        # without it and is told afterwards.
+        given = cursor._replace(position=None) if keyset else cursor
+        self.decode_cursor = lambda request: given
         try:
             page = super().paginate_queryset(queryset, request, view)
         finally:
             del self.decode_cursor
-        self.cursor = cursor
-        if cursor.reverse:
-            self.has_next, self.next_position = True, cursor.position
-        else:
-            self.has_previous, self.previous_position = True, cursor.position
+        if keyset:
+            self.cursor = cursor
+            if cursor.reverse:
+                self.has_next, self.next_position = True, cursor.position
+            else:
+                self.has_previous, self.previous_position = True, cursor.position
         return page
 
     def decode_cursor(self, request):
@@ -94,8 +98,8 @@ class ApiCursorPagination(CursorPagination):
             cursor = None
             invalid = True
         else:
-            # The position is the time of the last row shown; anything else would reach the
-            # database as a malformed date.
+            # The position is the time and id of the last row shown; anything else would
+            # reach the database as a malformed date or key.
             invalid = cursor is not None and cursor.position is not None
             if invalid:
                 instant, key = _split_position(cursor.position)

@@ -43,7 +43,7 @@ class _Statement:
     sql: str  # with %s placeholders, as any backend takes it
     name: str  # its name as a prepared statement: kind, table and a hash of the text
     prepare: str  # PREPARE <name> AS <the text with $1, $2 …>
-    parameters: int
+    execute: str  # EXECUTE <name> (%s, …): what runs it, with the same parameters as `sql`
 
 
 def _statement(kind: str, table: str, sql: str) -> _Statement:
@@ -51,7 +51,9 @@ def _statement(kind: str, table: str, sql: str) -> _Statement:
     numbered = pieces[0] + "".join(f"${n}{piece}" for n, piece in enumerate(pieces[1:], start=1))
     digest = hashlib.sha1(sql.encode()).hexdigest()[:10]
     name = f"sd_{kind}_{table}"[:50] + f"_{digest}"
-    return _Statement(sql, name, f"PREPARE {name} AS {numbered}", len(pieces) - 1)
+    parameters = len(pieces) - 1
+    execute = f"EXECUTE {name} ({', '.join(['%s'] * parameters)})" if parameters else f"EXECUTE {name}"
+    return _Statement(sql, name, f"PREPARE {name} AS {numbered}", execute)
 
 
 # Per database session (the DB-API connection): the names of the statements prepared on it.
@@ -71,25 +73,27 @@ def execute(cursor: Any, *, kind: str, table: str, sql: str, params: Sequence[An
     _execute(cursor, _custom(kind, table, sql), params)
 
 
-def _execute(cursor: Any, statement: _Statement, params: Sequence[Any]) -> None:
-    db = cursor.db
-    if db.vendor != "postgresql":
-        cursor.execute(statement.sql, params)
-        return
+def _prepare_once(db: Any, cursor: Any, statement: _Statement) -> None:
+    """PREPARE `statement` on the database session of `db` unless done before on it.
+
+    On the DB-API cursor itself: a once-per-session step, not a query of the request (the
+    tests that count a page's queries would otherwise count it, or not, by the order they
+    run in). Raises the driver's error when the server refuses the statement.
+    """
     names = _prepared.get(db.connection)
     if names is None:
         names = _prepared[db.connection] = set()
     if statement.name not in names:
-        # On the DB-API cursor itself: a once-per-session step, not a query of the request
-        # (the tests that count a page's queries would otherwise count it, or not, by the
-        # order they run in).
         cursor.cursor.execute(statement.prepare)
         names.add(statement.name)
-    if statement.parameters:
-        placeholders = ", ".join(["%s"] * statement.parameters)
-        cursor.execute(f"EXECUTE {statement.name} ({placeholders})", params)
-    else:
-        cursor.execute(f"EXECUTE {statement.name}")
+
+
+def _execute(cursor: Any, statement: _Statement, params: Sequence[Any]) -> None:
+    if cursor.db.vendor != "postgresql":
+        cursor.execute(statement.sql, params)
+        return
+    _prepare_once(cursor.db, cursor, statement)
+    cursor.execute(statement.execute, params or None)
 
 
 # Statements run through `prepared_reads` that PostgreSQL refused to prepare (a parameter
@@ -112,25 +116,17 @@ def _prepared_read(execute, sql, params, many, context):
             return execute(sql, params, many, context)
         statement = _read_statements[sql] = _statement("read", "q", sql)
     db = context["connection"]
-    names = _prepared.get(db.connection)
-    if names is None:
-        names = _prepared[db.connection] = set()
-    if statement.name not in names:
-        try:
-            cursor.cursor.execute(statement.prepare)
-        except db.Database.Error:
-            # Outside a transaction (a list is a plain read) nothing else is affected; the
-            # statement runs as sent from now on.
-            if db.in_atomic_block:
-                raise
-            _unpreparable.add(sql)
-            del _read_statements[sql]
-            return execute(sql, params, many, context)
-        names.add(statement.name)
-    if not statement.parameters:
-        return execute(f"EXECUTE {statement.name}", None, many, context)
-    placeholders = ", ".join(["%s"] * statement.parameters)
-    return execute(f"EXECUTE {statement.name} ({placeholders})", params, many, context)
+    try:
+        _prepare_once(db, cursor, statement)
+    except db.Database.Error:
+        # Outside a transaction (a list is a plain read) nothing else is affected; the
+        # statement runs as sent from now on.
+        if db.in_atomic_block:
+            raise
+        _unpreparable.add(sql)
+        del _read_statements[sql]
+        return execute(sql, params, many, context)
+    return execute(statement.execute, params or None, many, context)
 
 
 @contextmanager
