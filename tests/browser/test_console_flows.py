@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -94,6 +95,15 @@ def test_a_repeat_call_is_turned_into_a_hastening_in_one_action(
 def test_a_repair_in_an_outage_area_is_linked_to_the_outage_without_a_new_dispatch(
     page, login, alice, urban_customer, urban_area, shot
 ):
+    # In the afternoon, so that 23:30 is still ahead (between 23:30 and midnight the page
+    # rightly says the restoration is overdue). A day ahead of the real clock: the browser
+    # keeps the sign-in cookie only while its expiry is in the future by its own clock.
+    afternoon = (timezone.localtime() + timedelta(days=1)).replace(hour=14, minute=0)
+    with time_machine.travel(afternoon, tick=True):
+        _link_repair_to_outage(page, login, alice, urban_area, shot)
+
+
+def _link_repair_to_outage(page, login, alice, urban_area, shot) -> None:
     now = timezone.localtime()
     outage = Outage.objects.create(
         number="TD-7",
