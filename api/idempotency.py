@@ -6,7 +6,8 @@ the same key with another body (or on another endpoint) is refused with 409.
 
 The work, the key and the stored answer commit together in one transaction: an order is
 never stored without its key, nor a key without its order. The key is written last, with
-the answer, in one statement; a request that finds it taken — a repeat, or one of several
+the answer, in one statement, which also carries the work's inserts to the server
+(`servicedesk.sql.deferred_writes`); a request that finds it taken — a repeat, or one of several
 sent at once — rolls its own work back and answers with what the first one stored. The
 first-time path thus costs one statement; a repeat redoes the work once and undoes it,
 which retries (rare, minutes apart) can afford. An answer that is an error (400, 409 …)
@@ -32,6 +33,7 @@ from api.services import (
     idempotency_record,
     request_fingerprint,
 )
+from servicedesk import sql
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -79,7 +81,8 @@ def respond_idempotently(request, perform: Callable[[], tuple[int, Any]]) -> Htt
     # removed the record in between, and then it is free for this request.
     for _round in range(2):
         try:
-            with transaction.atomic():
+            # The work's inserts wait and travel with the key's: one round trip for all.
+            with transaction.atomic(), sql.deferred_writes():
                 status_code, data = perform()
                 body = _renderer.render(data).decode("utf-8")
                 if not idempotency_record(

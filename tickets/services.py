@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,18 +79,13 @@ def ticket_number_for(*, pk: int, created_at: datetime) -> str:
 def _insert_numbered(ticket: Ticket, *, now: datetime) -> None:
     """Insert the order with its number in one write.
 
-    On PostgreSQL the id is drawn from the table's sequence first, so the row is written
-    once, number included; updating it afterwards would write a second version of the row
-    into every index of a table that grows by thousands of rows a day. SQLite has no
-    sequence to draw from: insert, then set the number.
+    On PostgreSQL the id is drawn from the table's sequence ahead (`sql.new_id`), so the row
+    is written once, number included; updating it afterwards would write a second version
+    of the row into every index of a table that grows by thousands of rows a day. SQLite has
+    no sequence to draw from: insert, then set the number.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            sql.execute(
-                cursor, kind="nextval", table=Ticket._meta.db_table,
-                sql=f"SELECT nextval(pg_get_serial_sequence('{Ticket._meta.db_table}', 'id'))",
-            )
-            ticket.pk = cursor.fetchone()[0]
+    ticket.pk = sql.new_id(Ticket)
+    if ticket.pk is not None:
         ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
     sql.insert(ticket)
     if ticket.number is None:  # SQLite: the id came from the insert

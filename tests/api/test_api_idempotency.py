@@ -156,3 +156,32 @@ def test_sixteen_simultaneous_retries_make_one_order_and_sixteen_equal_answers(a
     assert {(status, content) for status, content, _replayed in answers} == {(201, answers[0][1])}
     assert len(answers) == threads
     assert sum(replayed for *_rest, replayed in answers) == threads - 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="deferred writes are PostgreSQL's")
+def test_the_order_its_timeline_its_deadline_and_the_key_reach_the_database_in_one_round_trip(
+    ivr, urban_customer
+):
+    from django.test.utils import CaptureQueriesContext
+
+    from sla.models import Timer
+    from tickets.models import TicketEvent
+
+    # The first order of a process also reads the SLA rules (kept for later orders), which
+    # the writes made before it then travel with.
+    assert ivr.create(headers=key("warm-up")).status_code == 201
+    with CaptureQueriesContext(connection) as queries:
+        response = ivr.create(customer_account="3100000001", headers=key("one-trip"))
+
+    assert response.status_code == 201
+    writes = [q["sql"] for q in queries.captured_queries if "sd_insert" in q["sql"]]
+    assert len(writes) == 1
+    carried = writes[0]
+    names = ["insert1_tickets_ticket_", "insert1_tickets_ticketevent_", "insert1_sla_timer_",
+             "record_api_idempotencyrecord_"]
+    positions = [carried.index(f"EXECUTE sd_{name}") for name in names]
+    assert positions == sorted(positions)  # in the order written, the key last
+    ticket = Ticket.objects.get(number=response.json()["number"])
+    assert TicketEvent.objects.filter(ticket=ticket).count() == 1
+    assert Timer.objects.filter(ticket=ticket, name="dispatch").count() == 1
+    assert IdempotencyRecord.objects.get(key="one-trip").response_body == response.content.decode()

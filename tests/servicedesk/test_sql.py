@@ -229,3 +229,124 @@ def test_writes_inside_prepared_reads_run_as_sent(client_row):
         ApiClient.objects.filter(pk=client_row.pk).update(note="x")
     assert queries.captured_queries[0]["sql"].startswith("UPDATE")
     assert ApiClient.objects.get(pk=client_row.pk).note == "x"
+
+
+# --- new_id: keys drawn ahead, a block at a time ---------------------------------------------
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="sequences and deferred writes are PostgreSQL's"
+)
+
+
+def _order(number: str, **fields) -> Ticket:
+    at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    values = {"category": "repair", "caller_phone": "13900000001", "call_at": at,
+              "description": "家里停电了", "created_at": at, **fields}
+    return Ticket(number=number, **values)
+
+
+@postgresql_only
+def test_keys_are_drawn_from_the_sequence_a_block_per_round_trip():
+    sql.forget_drawn_ids()
+    with CaptureQueriesContext(connection) as queries:
+        keys = [sql.new_id(Ticket) for _ in range(sql.ID_BLOCK + 1)]
+
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)  # ascending, none twice
+    assert len(queries) == 0  # bookkeeping of the session, not a query of the request
+    # Drawn from the table's own sequence: a row the ORM inserts afterwards gets a later key.
+    later = _order("20260301" + "7" * 10)
+    later.save()
+    assert later.pk > keys[-1]
+
+
+@postgresql_only
+def test_an_insert_writes_the_key_drawn_for_it():
+    ticket = _order("20260301" + "6" * 10)
+    sql.insert(ticket)
+    event = TicketEvent(ticket=ticket, at=ticket.created_at, kind=TicketEvent.Kind.CREATED)
+    sql.insert(event)
+
+    assert Ticket.objects.get(number=ticket.number).pk == ticket.pk
+    assert TicketEvent.objects.get(ticket=ticket).pk == event.pk
+
+
+def test_a_key_is_not_drawn_where_there_is_no_sequence():
+    assert sql.new_id(ApiClient) is not None or connection.vendor != "postgresql"
+    if connection.vendor != "postgresql":
+        assert sql.new_id(Ticket) is None  # SQLite: the insert assigns it
+
+
+# --- deferred_writes: inserts travel with the next statement -----------------------------------
+
+
+@postgresql_only
+def test_deferred_inserts_travel_with_the_next_statement_in_one_round_trip(client_row):
+    ticket = _order("20260301" + "5" * 10)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        with sql.deferred_writes():
+            sql.insert(ticket)
+            sql.insert(TicketEvent(ticket=ticket, at=ticket.created_at, kind="created"))
+            assert len(queries) == 0  # waiting
+            # A read after the writes sees them: they go ahead of it, in the same text.
+            assert Ticket.objects.filter(pk=ticket.pk, events__kind="created").exists()
+
+    assert len(queries) == 1
+    text = queries.captured_queries[0]["sql"]
+    assert text.index("sd_insert1_tickets_ticket_") < text.index("sd_insert1_tickets_ticketevent_")
+    assert text.index("sd_insert1_tickets_ticketevent_") < text.index("SELECT")
+
+
+@postgresql_only
+def test_what_still_waits_at_the_end_of_the_block_is_sent_then():
+    ticket = _order("20260301" + "4" * 10, description="停电 100% 了")
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        with sql.deferred_writes():
+            sql.insert(ticket)
+            assert len(queries) == 0
+        assert len(queries) == 1
+    assert Ticket.objects.get(pk=ticket.pk).description == "停电 100% 了"
+
+
+@postgresql_only
+def test_a_percent_sign_in_a_waiting_row_survives_a_statement_with_parameters(client_row):
+    ticket = _order("20260301" + "3" * 10, description="50%s 的用户 100%% 停电")
+    with transaction.atomic(), sql.deferred_writes():
+        sql.insert(ticket)
+        # The statement it travels with has parameters: the driver formats the whole text.
+        assert ApiClient.objects.filter(name__contains="%").count() == 0
+    assert Ticket.objects.get(pk=ticket.pk).description == "50%s 的用户 100%% 停电"
+
+
+@postgresql_only
+def test_writes_waiting_when_the_block_fails_are_never_sent():
+    ticket = _order("20260301" + "2" * 10)
+    with CaptureQueriesContext(connection) as queries:
+        with pytest.raises(RuntimeError), transaction.atomic(), sql.deferred_writes():
+            sql.insert(ticket)
+            raise RuntimeError("the caller changed its mind")
+    assert not any("sd_insert" in q["sql"] for q in queries.captured_queries)
+    assert not Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+@postgresql_only
+def test_a_failing_waiting_write_is_raised_by_the_statement_it_travels_with():
+    from django.db import IntegrityError
+
+    first = _order("20260301" + "1" * 10)
+    sql.insert(first)
+    twin = _order(first.number)  # the same number: the unique index refuses it
+    with pytest.raises(IntegrityError), transaction.atomic(), sql.deferred_writes():
+        sql.insert(twin)
+        Ticket.objects.filter(pk=first.pk).update(description="changed")
+    assert Ticket.objects.get(pk=first.pk).description == "家里停电了"
+    assert not Ticket.objects.filter(pk=twin.pk).exists()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)  # autocommit: no transaction around the test
+def test_outside_a_transaction_writes_are_sent_at_once():
+    ticket = _order("20260301" + "0" * 10)
+    with sql.deferred_writes(), CaptureQueriesContext(connection) as queries:
+        sql.insert(ticket)
+        assert len(queries) == 1
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
