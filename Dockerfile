@@ -15,4 +15,4 @@ RUN DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=build DATABASE_URL=sqlite:////t
 RUN useradd --create-home servicedesk
 USER servicedesk
 EXPOSE 8000
-CMD ["gunicorn", "servicedesk.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "servicedesk.wsgi:application"]

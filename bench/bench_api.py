@@ -270,6 +270,8 @@ def _start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             gunicorn,
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),  # production's, flags below for the bench's choices
             "servicedesk.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
