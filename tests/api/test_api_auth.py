@@ -199,3 +199,24 @@ def test_a_crew_member_in_the_browser_may_read_but_not_create(browser_of, bob):
     browser = browser_of(bob)
     assert browser.get(TICKETS).status_code == 200
     assert browser.create().status_code == 403
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/json; q=0.9"])
+def test_an_order_list_is_json_whatever_json_compatible_accept_the_client_sends(ivr, accept):
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    response = ivr.get(TICKETS, **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["results"] == []
+
+
+def test_a_client_that_accepts_no_json_gets_406_in_json(ivr):
+    response = ivr.get(TICKETS, HTTP_ACCEPT="application/xml")
+    assert response.status_code == 406
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_acceptable"
+
+
+def test_a_format_the_api_does_not_speak_is_404(ivr):
+    assert ivr.get(TICKETS, {"format": "xml"}).status_code == 404
+    assert ivr.get(TICKETS, {"format": "json"}).status_code == 200
