@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Field, Model
 from django.db.models.fields import AutoFieldMixin
 
@@ -85,18 +85,18 @@ def execute(cursor: Any, *, kind: str, table: str, sql: str, params: Sequence[An
     _execute(cursor, _custom(kind, table, sql), params)
 
 
-def _prepare_once(db: Any, cursor: Any, statement: _Statement) -> None:
+def _prepare_once(db: Any, raw_cursor: Any, statement: _Statement) -> None:
     """PREPARE `statement` on the database session of `db` unless done before on it.
 
-    On the DB-API cursor itself: a once-per-session step, not a query of the request (the
-    tests that count a page's queries would otherwise count it, or not, by the order they
-    run in). Raises the driver's error when the server refuses the statement.
+    On a DB-API cursor, past Django's wrapper: a once-per-session step, not a query of the
+    request (the tests that count a page's queries would otherwise count it, or not, by the
+    order they run in). Raises the driver's error when the server refuses the statement.
     """
     names = _prepared.get(db.connection)
     if names is None:
         names = _prepared[db.connection] = set()
     if statement.name not in names:
-        cursor.cursor.execute(statement.prepare)
+        raw_cursor.execute(statement.prepare)
         names.add(statement.name)
 
 
@@ -104,7 +104,7 @@ def _execute(cursor: Any, statement: _Statement, params: Sequence[Any]) -> None:
     if cursor.db.vendor != "postgresql":
         cursor.execute(statement.sql, params)
         return
-    _prepare_once(cursor.db, cursor, statement)
+    _prepare_once(cursor.db, cursor.cursor, statement)
     cursor.execute(statement.execute, params or None)
 
 
@@ -129,7 +129,7 @@ def _prepared_read(execute, sql, params, many, context):
         statement = _read_statements[sql] = _statement("read", "q", sql)
     db = context["connection"]
     try:
-        _prepare_once(db, cursor, statement)
+        _prepare_once(db, cursor.cursor, statement)
     except db.Database.Error:
         # Outside a transaction (a list is a plain read) nothing else is affected; the
         # statement runs as sent from now on.
@@ -201,9 +201,9 @@ def new_id(model: type[Model]) -> int | None:
         # On the DB-API cursor: drawing keys is bookkeeping of the session, not a query of
         # the request, and must not carry deferred writes (it may run between them).
         statement = _draw_sql(table, model._meta.pk.column)
-        with db.cursor() as cursor:
+        with db.wrap_database_errors, db.connection.cursor() as cursor:
             _prepare_once(db, cursor, statement)
-            cursor.cursor.execute(statement.execute, [ID_BLOCK])
+            cursor.execute(statement.execute, [ID_BLOCK])
             keys = tables[table] = sorted((row[0] for row in cursor.fetchall()), reverse=True)
     return keys.pop()
 
@@ -349,6 +349,41 @@ def _insert_sql(
     return fields, _statement(f"insert{rows}", meta.db_table, sql)
 
 
+# Fields whose value goes to the database as the instance holds it, when it is of these types
+# (or None): for them `get_db_prep_save(pre_save(…))` returns the value unchanged. Exact
+# classes only: a subclass may convert. Any other value takes the ORM's way.
+_AS_HELD: dict[type[Field], tuple[type, ...]] = {
+    **dict.fromkeys((models.CharField, models.TextField), (str,)),
+    models.BooleanField: (bool,),
+    **dict.fromkeys(
+        (
+            models.AutoField,
+            models.BigAutoField,
+            models.IntegerField,
+            models.BigIntegerField,
+            models.SmallIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveSmallIntegerField,
+            models.ForeignKey,
+        ),
+        (int,),
+    ),
+}
+
+
+@cache
+def _savers(fields: tuple[Field, ...]) -> tuple[tuple[str, tuple[type, ...] | None, Field], ...]:
+    """(attname, types stored as held or None, field) of each field of an insert. A time
+    set on save (auto_now) is never as held; an unset time (None) is."""
+    savers = []
+    for field in fields:
+        held = _AS_HELD.get(type(field))
+        if type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add):
+            held = ()
+        savers.append((field.attname, held, field))
+    return tuple(savers)
+
+
 def insert(*instances: Model) -> None:
     """INSERT the new rows of `instances` (all of one model) in one statement, as
     `save(force_insert=True)` would. Instances without a primary key get one: drawn ahead
@@ -364,15 +399,24 @@ def insert(*instances: Model) -> None:
                 instance.pk = new_id(model)
     with_pk = instances[0].pk is not None
     fields, statement = _insert_sql(model, with_pk, len(instances))
-    values = [
-        f.get_db_prep_save(f.pre_save(instance, True), db) for instance in instances for f in fields
-    ]
-    with db.cursor() as cursor:
-        waiting = _waiting.get(id(db)) if with_pk else None
-        if waiting is not None:
+    values = []
+    for instance in instances:
+        for attname, held, field in _savers(fields):
+            if held is not None:
+                value = getattr(instance, attname)
+                if value is None or type(value) in held:
+                    values.append(value)
+                    continue
+            values.append(field.get_db_prep_save(field.pre_save(instance, True), db))
+    waiting = _waiting.get(id(db)) if with_pk else None
+    if waiting is not None:
+        # Only the text is made here (no statement runs): a DB-API cursor does, without
+        # Django's wrapper around it.
+        with db.wrap_database_errors, db.connection.cursor() as cursor:
             _prepare_once(db, cursor, statement)
             waiting.append(cursor.mogrify(statement.execute, values).decode())
-        else:
+    else:
+        with db.cursor() as cursor:
             _execute(cursor, statement, values)
             if not with_pk:
                 for instance, (pk,) in zip(instances, cursor.fetchall(), strict=True):

@@ -350,3 +350,33 @@ def test_outside_a_transaction_writes_are_sent_at_once():
         sql.insert(ticket)
         assert len(queries) == 1
     assert Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+def test_every_column_an_insert_writes_is_what_the_orm_writes(urban_customer):
+    from tickets.models import Category
+
+    at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    values = {
+        "category": Category.REPAIR,  # a str subclass: converted the ORM's way
+        "channel": "ivr",
+        "caller_phone": "13900000001",
+        "call_at": at,
+        "customer": urban_customer,
+        "description": "家里停电了 100%",
+        "created_at": at,
+        "supervised": True,
+        "call_count": 2,
+        "reopen_count": True,  # a bool in an integer column: stored as the ORM stores it
+    }
+    by_hand = Ticket(number="20260301" + "5" * 10, **values)
+    sql.insert(by_hand)
+    by_orm = Ticket(number="20260301" + "6" * 10, **values)
+    by_orm.save()
+
+    hand, orm = Ticket.objects.get(pk=by_hand.pk), Ticket.objects.get(pk=by_orm.pk)
+    for field in Ticket._meta.concrete_fields:
+        if field.name in ("id", "number", "updated_at"):
+            continue
+        assert getattr(hand, field.attname) == getattr(orm, field.attname), field.name
+    assert hand.reopen_count == 1 and hand.call_count == 2 and hand.supervised is True
+    assert hand.updated_at is not None  # auto_now, set on insert as on save
