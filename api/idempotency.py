@@ -36,6 +36,8 @@ from api.services import (
 from servicedesk import sql
 
 HEADER = "Idempotency-Key"
+# How WSGI hands the header over (`request.headers` would build the whole header map for it).
+_META_KEY = "HTTP_IDEMPOTENCY_KEY"
 REPLAY_HEADER = "Idempotent-Replayed"
 # Printable ASCII without spaces, as UUIDs and the usual random keys are.
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -51,7 +53,7 @@ def _json_response(status_code: int, body: bytes | str, *, replayed: bool = Fals
 
 
 def idempotency_key_of(request) -> str | None:
-    raw = request.headers.get(HEADER)
+    raw = request.META.get(_META_KEY)
     if raw is None:
         return None
     if not _KEY_PATTERN.match(raw):
