@@ -7,9 +7,9 @@ the same key with another body (or on another endpoint) is refused with 409.
 The work, the key and the stored answer commit together in one transaction: an order is
 never stored without its key, nor a key without its order. The key is written last, with
 the answer, in one statement, which also carries the work's inserts to the server
-(`servicedesk.sql.deferred_writes`); a request that finds it taken — a repeat, or one of several
-sent at once — rolls its own work back and answers with what the first one stored. The
-first-time path thus costs one statement; a repeat redoes the work once and undoes it,
+(`servicedesk.sql.deferred_writes`); a request that finds it taken — a repeat, or one of
+several sent at once — rolls its own work back and answers with what the first one stored.
+The first-time path thus costs one statement; a repeat redoes the work once and undoes it,
 which retries (rare, minutes apart) can afford. An answer that is an error (400, 409 …)
 stores nothing, so the client may correct the request and send it again under the same
 key. A person signed in with the browser sends no key; the header is then ignored.

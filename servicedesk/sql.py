@@ -220,12 +220,18 @@ def forget_drawn_ids() -> None:
 _waiting: dict[int, list[str]] = {}
 
 
+def _take(waiting: list[str]) -> str:
+    """The writes waiting as one text, and none left waiting."""
+    text = "; ".join(waiting)
+    waiting.clear()
+    return text
+
+
 def _send_waiting(execute, sql, params, many, context):
     """An execute wrapper: the writes waiting go ahead of the statement, in the same text."""
     waiting = _waiting.get(id(context["connection"]))
     if waiting:
-        ahead = "; ".join(waiting)
-        waiting.clear()
+        ahead = _take(waiting)
         if many:
             execute(ahead, None, False, context)
         else:
@@ -255,8 +261,7 @@ def deferred_writes() -> Iterator[None]:
         with db.execute_wrapper(_send_waiting):
             yield
             if waiting:
-                text = "; ".join(waiting)
-                waiting.clear()
+                text = _take(waiting)  # taken first: the wrapper must not send it again
                 with db.cursor() as cursor:
                     cursor.execute(text)
     finally:
@@ -338,7 +343,9 @@ def select_one(
 @cache
 def _insert_sql(
     model: type[Model], with_pk: bool, rows: int
-) -> tuple[tuple[Field, ...], _Statement]:
+) -> tuple[tuple[tuple[str, tuple[type, ...] | None, Field], ...], _Statement]:
+    """The statement inserting `rows` rows of `model`, and how each column's value is made
+    (`_saver`, in the statement's column order)."""
     meta = model._meta
     fields = tuple(f for f in meta.concrete_fields if with_pk or not f.primary_key)
     columns = ", ".join(_qn(f.column) for f in fields)
@@ -346,7 +353,7 @@ def _insert_sql(
     sql = f"INSERT INTO {_qn(meta.db_table)} ({columns}) VALUES {', '.join([row] * rows)}"
     if not with_pk:
         sql += f" RETURNING {_qn(meta.pk.column)}"
-    return fields, _statement(f"insert{rows}", meta.db_table, sql)
+    return tuple(_saver(f) for f in fields), _statement(f"insert{rows}", meta.db_table, sql)
 
 
 # Fields whose value goes to the database as the instance holds it, when it is of these types
@@ -371,17 +378,13 @@ _AS_HELD: dict[type[Field], tuple[type, ...]] = {
 }
 
 
-@cache
-def _savers(fields: tuple[Field, ...]) -> tuple[tuple[str, tuple[type, ...] | None, Field], ...]:
-    """(attname, types stored as held or None, field) of each field of an insert. A time
-    set on save (auto_now) is never as held; an unset time (None) is."""
-    savers = []
-    for field in fields:
-        held = _AS_HELD.get(type(field))
-        if type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add):
-            held = ()
-        savers.append((field.attname, held, field))
-    return tuple(savers)
+def _saver(field: Field) -> tuple[str, tuple[type, ...] | None, Field]:
+    """(attname, the types stored as held or None, field). A time set on save (auto_now) is
+    never as held; an unset time (None) is."""
+    held = _AS_HELD.get(type(field))
+    if type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add):
+        held = ()
+    return field.attname, held, field
 
 
 def insert(*instances: Model) -> None:
@@ -398,10 +401,10 @@ def insert(*instances: Model) -> None:
             if instance.pk is None:
                 instance.pk = new_id(model)
     with_pk = instances[0].pk is not None
-    fields, statement = _insert_sql(model, with_pk, len(instances))
+    savers, statement = _insert_sql(model, with_pk, len(instances))
     values = []
     for instance in instances:
-        for attname, held, field in _savers(fields):
+        for attname, held, field in savers:
             if held is not None:
                 value = getattr(instance, attname)
                 if value is None or type(value) in held:
