@@ -6,11 +6,12 @@ the same key with another body (or on another endpoint) is refused with 409.
 
 The work, the key and the stored answer commit together in one transaction: an order is
 never stored without its key, nor a key without its order. The key is written last, with
-the answer, in one statement, which also carries the work's inserts to the server
-(`servicedesk.sql.deferred_writes`); a request that finds it taken — a repeat, or one of
-several sent at once — rolls its own work back and answers with what the first one stored.
-The first-time path thus costs one statement; a repeat redoes the work once and undoes it,
-which retries (rare, minutes apart) can afford. An answer that is an error (400, 409 …)
+the answer; on PostgreSQL the work's inserts and the key's reach the server as one text,
+run as one transaction without BEGIN or COMMIT (`servicedesk.sql.atomic_writes`). A
+request that finds the key taken — a repeat, or one of several sent at once — fails on
+the key's unique index, which undoes its own work, and answers with what the first one
+stored. The first-time path thus costs one round trip; a repeat redoes the work once and
+undoes it, which retries (rare, minutes apart) can afford. An answer that is an error (400, 409 …)
 stores nothing, so the client may correct the request and send it again under the same
 key. A person signed in with the browser sends no key; the header is then ignored.
 """
@@ -21,12 +22,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 
+from api.models import ApiClient
 from api.permissions import client_of
 from api.services import (
     idempotency_answer,
@@ -63,10 +65,6 @@ def idempotency_key_of(request) -> str | None:
     return raw
 
 
-class _KeyTaken(Exception):
-    """Raised inside the transaction to undo the work of a request whose key was taken."""
-
-
 def respond_idempotently(request, perform: Callable[[], tuple[int, Any]]) -> HttpResponse:
     """Run `perform` (which returns status and data) at most once per client and key.
 
@@ -79,30 +77,32 @@ def respond_idempotently(request, perform: Callable[[], tuple[int, Any]]) -> Htt
         status_code, data = perform()
         return _json_response(status_code, _renderer.render(data))
     fingerprint = request_fingerprint(method=request.method, path=request.path, data=request.data)
-    # Two rounds at most: the key can only be found taken without an answer when the purge
-    # removed the record in between, and then it is free for this request.
-    for _round in range(2):
-        try:
-            # The work's inserts wait and travel with the key's: one round trip for all.
-            with transaction.atomic(), sql.deferred_writes():
-                status_code, data = perform()
-                body = _renderer.render(data).decode("utf-8")
-                if not idempotency_record(
-                    client=client,
-                    key=key,
-                    fingerprint=fingerprint,
-                    status_code=status_code,
-                    body=body,
-                ):
-                    raise _KeyTaken
-        except Exception as error:
-            # A repeat fails where the first succeeded (the order is already dispatched) or
-            # finds the key taken: either way the first answer is the answer, if there is one.
-            stored = idempotency_answer(client=client, key=key, fingerprint=fingerprint)
-            if stored is not None:
-                return _json_response(stored.status_code, stored.body, replayed=True)
-            if isinstance(error, _KeyTaken):
-                continue
+    try:
+        return _answer_once(client, key, fingerprint, perform)
+    except IntegrityError:
+        # The key was taken and has no answer: its first holder rolled back (or the purge
+        # removed it) in between, so it is free now.
+        return _answer_once(client, key, fingerprint, perform)
+
+
+def _answer_once(
+    client: ApiClient, key: str, fingerprint: str, perform: Callable[[], tuple[int, Any]]
+) -> HttpResponse:
+    """`perform`'s answer, kept under the key in the work's transaction; or, when the work
+    or the key's insert fails and the key has an answer, that one. Raises otherwise."""
+    try:
+        # The work's inserts wait and travel with the key's: one round trip for all.
+        with sql.atomic_writes():
+            status_code, data = perform()
+            body = _renderer.render(data).decode("utf-8")
+            idempotency_record(
+                client=client, key=key, fingerprint=fingerprint, status_code=status_code, body=body
+            )
+    except Exception:
+        # A repeat fails where the first succeeded (the order is already dispatched) or
+        # finds the key taken: either way the first answer is the answer, if there is one.
+        stored = idempotency_answer(client=client, key=key, fingerprint=fingerprint)
+        if stored is None:
             raise
-        return _json_response(status_code, body)
-    raise RuntimeError("Idempotency-Key taken twice without an answer")
+        return _json_response(stored.status_code, stored.body, replayed=True)
+    return _json_response(status_code, body)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -134,39 +134,25 @@ def idempotency_record(
     status_code: int,
     body: str,
     now: datetime | None = None,
-) -> bool:
+) -> None:
     """Keep the answer under the client's key, in the transaction of the work it answers.
 
-    Returns False when the key is already taken: the caller must then roll its work back and
-    answer with `idempotency_answer`. One statement: `INSERT … ON CONFLICT DO NOTHING` waits,
-    on PostgreSQL, for a concurrent transaction that inserted the same (client, key) and has
-    not committed yet, so of concurrent repeats exactly one keeps its work. A conflict is not
-    an error, so no savepoint is needed. (SQLite runs one writer at a time anyway.)
+    A key already taken makes the insert fail with IntegrityError — at once, or inside
+    `sql.atomic_writes` with the block's writes at its end — and the transaction with it:
+    the caller then answers with `idempotency_answer`. On PostgreSQL the insert waits for a
+    concurrent transaction that inserted the same (client, key) and has not committed yet,
+    so of concurrent repeats exactly one keeps its work. (SQLite runs one writer at a time.)
     """
-    now = now or timezone.now()
-    qn = connection.ops.quote_name
-    table = qn(IdempotencyRecord._meta.db_table)
-    columns = ", ".join(
-        qn(c)
-        for c in ("client_id", "key", "fingerprint", "status_code", "response_body", "created_at")
-    )
-    with connection.cursor() as cursor:
-        sql.execute(
-            cursor,
-            kind="record",
-            table=IdempotencyRecord._meta.db_table,
-            sql=f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
-            f"ON CONFLICT ({qn('client_id')}, {qn('key')}) DO NOTHING RETURNING {qn('id')}",
-            params=[
-                client.pk,
-                key,
-                fingerprint,
-                status_code,
-                body,
-                connection.ops.adapt_datetimefield_value(now),
-            ],
+    sql.insert(
+        IdempotencyRecord(
+            client_id=client.pk,
+            key=key,
+            fingerprint=fingerprint,
+            status_code=status_code,
+            response_body=body,
+            created_at=now or timezone.now(),
         )
-        return cursor.fetchone() is not None
+    )
 
 
 def idempotency_answer(*, client: ApiClient, key: str, fingerprint: str) -> StoredAnswer | None:

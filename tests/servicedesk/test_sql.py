@@ -352,6 +352,105 @@ def test_outside_a_transaction_writes_are_sent_at_once():
     assert Ticket.objects.filter(pk=ticket.pk).exists()
 
 
+# --- atomic_writes: a transaction whose writes all wait goes as one text ----------------------
+
+
+def _observing(sent: list[tuple[str, bool, int]]):
+    """An execute wrapper noting each statement with the driver's autocommit and the
+    session's transaction status at the moment it is sent."""
+
+    def observe(execute, sql_text, params, many, context):
+        raw = context["connection"].connection
+        sent.append((sql_text, raw.autocommit, raw.info.transaction_status))
+        return execute(sql_text, params, many, context)
+
+    return observe
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_block_that_sent_nothing_stores_its_writes_in_one_text_without_begin():
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+    ticket = _order("20260301" + "6" * 10)
+    committed: list[str] = []
+    sent: list[tuple[str, bool, int]] = []
+    sql.forget_drawn_ids()  # keys are drawn inside the block: that must not open a transaction
+    with connection.execute_wrapper(_observing(sent)):
+        with sql.atomic_writes():
+            sql.insert(ticket)
+            sql.insert(TicketEvent(ticket=ticket, at=ticket.created_at, kind="created"))
+            transaction.on_commit(lambda: committed.append("after"))
+            assert sent == []  # waiting
+            assert committed == []
+
+    assert len(sent) == 1
+    text, autocommit, status = sent[0]
+    assert text.count("EXECUTE sd_insert1_") == 2
+    # No transaction open when it went, the driver in autocommit: no BEGIN, no COMMIT.
+    assert autocommit and status == TRANSACTION_STATUS_IDLE
+    assert committed == ["after"]  # as after any commit, once the rows are stored
+    assert TicketEvent.objects.filter(ticket_id=ticket.pk, kind="created").exists()
+    assert connection.get_autocommit() and connection.connection.autocommit
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_one_failing_write_of_the_text_stores_none_of_it():
+    from django.db import IntegrityError
+
+    first = _order("20260301" + "7" * 10)
+    sql.insert(first)
+    fresh = _order("20260301" + "8" * 10)
+    twin = _order(first.number)  # the same number: the unique index refuses it
+    committed: list[str] = []
+    with pytest.raises(IntegrityError), sql.atomic_writes():
+        sql.insert(fresh)
+        sql.insert(twin)
+        transaction.on_commit(lambda: committed.append("after"))
+
+    assert not Ticket.objects.filter(pk__in=[fresh.pk, twin.pk]).exists()
+    assert committed == []
+    assert Ticket.objects.filter(pk=first.pk).exists()  # the session goes on working
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_block_that_sent_a_statement_is_an_ordinary_transaction():
+    from django.db import IntegrityError
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS
+
+    first = _order("20260301" + "9" * 10)
+    sql.insert(first)
+    twin = _order(first.number)
+    sent: list[tuple[str, bool, int]] = []
+    with pytest.raises(IntegrityError), connection.execute_wrapper(_observing(sent)):
+        with sql.atomic_writes():
+            Ticket.objects.filter(pk=first.pk).update(description="changed")
+            sql.insert(twin)
+
+    # The update went with autocommit off, so the driver sent BEGIN ahead of it; the failing
+    # write at the end went inside that transaction, and the rollback undid the update.
+    assert [(autocommit, status) for _text, autocommit, status in sent] == [
+        (False, TRANSACTION_STATUS_IDLE),
+        (False, TRANSACTION_STATUS_INTRANS),
+    ]
+    assert Ticket.objects.get(pk=first.pk).description == "家里停电了"
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_inside_another_transaction_the_writes_wait_for_its_end():
+    ticket = _order("20260301" + "0" * 9 + "1")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with sql.atomic_writes():
+            sql.insert(ticket)
+        assert Ticket.objects.filter(pk=ticket.pk).exists()  # sent, not committed
+        raise RuntimeError("the outer block fails afterwards")
+
+    assert not Ticket.objects.filter(pk=ticket.pk).exists()
+
+
 def test_every_column_an_insert_writes_is_what_the_orm_writes(urban_customer):
     from tickets.models import Category
 
