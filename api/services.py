@@ -144,7 +144,8 @@ def idempotency_record(
     so of concurrent repeats exactly one keeps its work. (SQLite runs one writer at a time.)
     """
     sql.insert(
-        IdempotencyRecord(
+        sql.new(
+            IdempotencyRecord,
             client_id=client.pk,
             key=key,
             fingerprint=fingerprint,

@@ -82,7 +82,7 @@ def _get_or_create_locked(*, call_id: str, caller_phone: str) -> tuple[Call, boo
 
 def call_set_disposition(*, call: Call, disposition: str, note: str = "") -> Call:
     """What the call became (wrong number, nuisance…), chosen by the agent in one action."""
-    if disposition not in Disposition.values or not disposition:
+    if disposition not in Disposition or not disposition:
         message = _("Choose what the call was.")
         raise CallError(message, field_errors={"disposition": [message]})
     call.disposition = disposition

@@ -174,8 +174,8 @@ def scope_build(
     """Resolve the filter codes (sub-type code, unit code, agent username) to ids."""
     if timezone.is_naive(start) or timezone.is_naive(end):
         raise ValueError("start and end must be timezone-aware")
-    empty = bool(category and category not in Category.values) or bool(
-        area_type and area_type not in AreaType.values
+    empty = bool(category and category not in Category) or bool(
+        area_type and area_type not in AreaType
     )
     subtype_id = unit_id = agent_id = None
     if subtype:

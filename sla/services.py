@@ -116,7 +116,8 @@ def _new_timer(
     # Only working-day limits need the holiday table; the others skip loading it.
     calendar = selectors.work_calendar() if rule.unit == Unit.WORKING_DAYS else EMPTY_CALENDAR
     deadline = due_at(start, rule.limit, calendar)
-    return Timer(
+    return sql.new(
+        Timer,
         ticket=ticket,
         name=rule.name,
         rule=rule,
@@ -144,7 +145,7 @@ def sla_ticket_event(*, ticket: Ticket, event: str, at: datetime) -> list[Timer]
     A clock stopped after its due time whose breach the scanner has not recorded yet (the
     scanner was down) gets its breach recorded here, with the true moment.
     """
-    if event not in Event.values:
+    if event not in Event:
         raise ValueError(f"unknown SLA event {event!r}")
     # Always inside the caller's transaction; an error here is a bug that must undo the
     # caller's change too, so no savepoint (two statements fewer on every life-cycle event).
@@ -912,7 +913,7 @@ def notification_send(
     now: datetime | None = None,
 ) -> list[Notification]:
     """Send one in-app notification to each recipient (users or user ids), in one INSERT."""
-    if kind not in NotificationKind.values:
+    if kind not in NotificationKind:
         raise ValueError(f"unknown notification kind {kind!r}")
     now = now or timezone.now()
     user_ids = sorted({getattr(r, "pk", r) for r in recipients if r is not None})

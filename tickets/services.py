@@ -96,8 +96,8 @@ def _insert_numbered(ticket: Ticket, *, now: datetime) -> None:
 def _event(ticket: Ticket, *, at: datetime, kind: str, actor: Actor, action: str = "",
            from_status: str = "", to_status: str = "", note: str = "",
            data: dict[str, Any] | None = None) -> TicketEvent:
-    event = TicketEvent(
-        ticket=ticket, at=at, kind=kind, actor_id=actor.user_id, actor_label=actor.label,
+    event = sql.new(
+        TicketEvent, ticket=ticket, at=at, kind=kind, actor_id=actor.user_id, actor_label=actor.label,
         action=action, from_status=from_status, to_status=to_status, note=note, data=data or {},
     )
     sql.insert(event)
@@ -119,7 +119,7 @@ def _clean_create(
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(str(message))
 
-    if category not in Category.values:
+    if category not in Category:
         add("category", _("Choose one of the five service categories."))
     try:
         cleaned["caller_phone"] = normalize_phone(caller_phone)
@@ -127,9 +127,9 @@ def _clean_create(
         add("caller_phone", exc.messages[0])
     if not (description or "").strip():
         add("description", _("Describe what the caller reports."))
-    if channel not in Channel.values:
+    if channel not in Channel:
         add("channel", _("Unknown channel."))
-    if area_type and area_type not in AreaType.values:
+    if area_type and area_type not in AreaType:
         add("area_type", _("The area type must be urban, rural or remote."))
     if subtype is not None and subtype.category != category:
         add("subtype", _("This sub-type belongs to another category."))
@@ -145,7 +145,7 @@ def _clean_create(
             cleaned["contact_phone"] = normalize_phone(contact_phone)
         except ValidationError as exc:
             add("contact_phone", exc.messages[0])
-    if reply_form and reply_form not in ReplyForm.values:
+    if reply_form and reply_form not in ReplyForm:
         add("reply_form", _("Unknown reply form."))
     if category == Category.INQUIRY and answer_on_call and not (reply or "").strip():
         add("reply", _("Write down the answer given on the call."))
@@ -229,7 +229,8 @@ def ticket_create(
         if paid_override_reason:
             is_paid = not is_paid
 
-        ticket = Ticket(
+        ticket = sql.new(
+            Ticket,
             category=category,
             subtype=subtype,
             detail=detail,
@@ -434,7 +435,7 @@ def ticket_visit(*, ticket: Ticket, actor: Actor, satisfaction: str, note: str =
                  now: datetime | None = None) -> Ticket:
     """Record the return visit (回访). A dissatisfied customer reopens the order: it goes
     back to `dispatched` with its unit and counts against the handler (`reopen_count`)."""
-    if satisfaction not in Satisfaction.values:
+    if satisfaction not in Satisfaction:
         message = _("Choose the customer's satisfaction.")
         raise TicketError(message, field_errors={"satisfaction": [message]})
     now = _now(now)
@@ -516,7 +517,7 @@ def ticket_hasten(*, ticket: Ticket, actor: Actor, text: str = "", channel: str 
     if not locked.is_open:
         raise TransitionNotAllowed(_("Only an open order can be hastened; this one is %(status)s.")
                                    % {"status": locked.get_status_display()})
-    if channel not in Channel.values:
+    if channel not in Channel:
         raise TicketError(_("Unknown channel."), field_errors={"channel": [_("Unknown channel.")]})
     call = None
     if call_id:

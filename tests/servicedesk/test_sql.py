@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 
 from api.models import ApiClient, IdempotencyRecord
@@ -449,6 +450,49 @@ def test_inside_another_transaction_the_writes_wait_for_its_end():
         raise RuntimeError("the outer block fails afterwards")
 
     assert not Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+# --- new: the instance Model(**values) makes, built the short way ----------------------------
+
+
+def _same_instance(made: Model, expected: Model) -> None:
+    assert type(made) is type(expected)
+    mine = {k: v for k, v in vars(made).items() if k != "_state"}
+    theirs = {k: v for k, v in vars(expected).items() if k != "_state"}
+    assert mine == theirs
+    assert (made._state.adding, made._state.db) == (expected._state.adding, expected._state.db)
+    assert made._state.fields_cache == expected._state.fields_cache
+
+
+def test_a_new_instance_is_the_one_the_model_makes(urban_customer):
+    at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    order = {
+        "category": "repair", "channel": "ivr", "caller_phone": "13900000001", "call_at": at,
+        "call": None, "customer": urban_customer, "service_area": urban_customer.service_area,
+        "subtype": None, "owner_id": None, "description": "家里停电了", "created_at": at,
+        "is_important": True,
+    }
+    _same_instance(sql.new(Ticket, **order), Ticket(**order))
+    ticket = Ticket(**order)
+    event = {"ticket": ticket, "at": at, "kind": "created", "actor_id": None, "data": {}}
+    _same_instance(sql.new(TicketEvent, **event), TicketEvent(**event))
+    rule = SlaRule.objects.filter(name="dispatch").first()
+    timer = {"ticket": ticket, "rule": rule, "name": "dispatch", "started_at": at, "due_at": at}
+    _same_instance(sql.new(Timer, **timer), Timer(**timer))
+    record = {"client_id": 7, "key": "k", "fingerprint": "f", "status_code": 201,
+              "response_body": "{}", "created_at": at}
+    _same_instance(sql.new(IdempotencyRecord, **record), IdempotencyRecord(**record))
+    # Defaults made per instance are not shared between instances.
+    assert sql.new(TicketEvent, ticket=ticket, at=at).data is not sql.new(
+        TicketEvent, ticket=ticket, at=at
+    ).data
+
+
+def test_what_the_short_way_does_not_know_goes_to_the_model_itself():
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        sql.new(Ticket, no_such_field=1)
+    with pytest.raises(ValueError, match="must be a"):
+        sql.new(TicketEvent, ticket="not an order")
 
 
 def test_every_column_an_insert_writes_is_what_the_orm_writes(urban_customer):
