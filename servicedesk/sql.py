@@ -215,7 +215,8 @@ def new_id(model: type[Model]) -> int | None:
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql" or not isinstance(model._meta.pk, AutoFieldMixin):
         return None
-    db.ensure_connection()  # the session's keys are looked up by its DB-API connection
+    if db.connection is None:
+        db.ensure_connection()  # the session's keys are looked up by its DB-API connection
     tables = _drawn.get(db.connection)
     if tables is None:
         tables = _drawn[db.connection] = {}
@@ -522,9 +523,10 @@ def insert(*instances: Model) -> None:
     savers, statement = _insert_sql(model, with_pk, len(instances))
     values = []
     for instance in instances:
+        attributes = instance.__dict__  # where a new instance holds each field's value
         for attname, held, field in savers:
-            if held is not None:
-                value = getattr(instance, attname)
+            if held is not None and attname in attributes:
+                value = attributes[attname]
                 if value is None or type(value) in held:
                     values.append(value)
                     continue
