@@ -43,12 +43,12 @@ CREATE_SECONDS = float(os.environ.get("BENCH_API_SECONDS", "20"))
 LIST_SECONDS = float(os.environ.get("BENCH_API_SECONDS", "15"))
 WARMUP_SECONDS = 3.0
 PGBENCH_SECONDS = int(os.environ.get("BENCH_API_SECONDS", "15"))
-# Two cores shared with the database: one sync worker per core measured best here (three
-# runs each of two and three workers, 2026-11-27: 463–495 against 445–488 creates/s, and a
-# create cost 2.4–2.8 ms of app CPU against 2.8–3.1 — more processes than cores pay for
-# their switching). Before a create took five round trips instead of nine, three did
-# better: two left a core idle while both waited on the database.
-GUNICORN_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "2"))
+# Two cores shared with the database. Since a create takes three round trips, three sync
+# workers measured best here (2026-11-27, alternating runs of 12 s: two workers 413, 460,
+# 431 creates/s; three 451, 455, 447, 446): the third fills the moments when both others
+# wait on the database. With five round trips two had measured best (463–495 against
+# 445–488), and with nine, three.
+GUNICORN_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "3"))
 GUNICORN_THREADS = int(os.environ.get("BENCH_API_THREADS", "1"))
 # sync: no keep-alive, but the kernel hands each new connection to whichever worker is free.
 # gthread (keep-alive) cost a tenth less CPU a request here, yet pins each connection to one
