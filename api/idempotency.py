@@ -8,11 +8,11 @@ The work, the key and the stored answer commit together in one transaction: an o
 never stored without its key, nor a key without its order. The key is written last, with
 the answer; on PostgreSQL the work's inserts and the key's reach the server as one text,
 run as one transaction without BEGIN or COMMIT (`servicedesk.sql.atomic_writes`). A
-request that finds the key taken — a repeat, or one of several sent at once — fails on
-the key's unique index, which undoes its own work, and answers with what the first one
-stored. The first-time path thus costs one round trip; a repeat redoes the work once and
-undoes it, which retries (rare, minutes apart) can afford. An answer that is an error (400, 409 …)
-stores nothing, so the client may correct the request and send it again under the same
+request that finds the key taken — a repeat, or one of several sent at once — fails on the
+key's unique index, which undoes its own work, and answers with what the first one stored.
+The first-time path thus costs one round trip; a repeat redoes the work once and undoes
+it, which retries (rare, minutes apart) can afford. An answer that is an error (400, 409
+…) stores nothing, so the client may correct the request and send it again under the same
 key. A person signed in with the browser sends no key; the header is then ignored.
 """
 
