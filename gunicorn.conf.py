@@ -1,6 +1,6 @@
 """Gunicorn's settings for the web app (read from the working directory at start-up).
 
-Command-line flags given by the caller (docker-compose, `make bench`) take precedence.
+Command-line flags take precedence (`make bench` sets its own workers and bind).
 """
 
 import gc

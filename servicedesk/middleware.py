@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 
-# Where the JSON API lives (servicedesk/urls.py): machines' requests, no page to show.
+# Where the JSON API lives (servicedesk/urls.py mounts it here): machines' requests, no page
+# to show.
 API_PREFIX = "/api/"
 
 

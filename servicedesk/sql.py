@@ -229,12 +229,15 @@ def new_id(model: type[Model]) -> int | None:
     if not keys:
         # On the DB-API cursor: drawing keys is bookkeeping of the session, not a query of
         # the request, and must not carry deferred writes (it may run between them).
+        # A sequence hands out keys outside any transaction anyway.
         statement = _draw_sql(table, model._meta.pk.column)
-        with db.wrap_database_errors, db.connection.cursor() as cursor:
+        with (
+            db.wrap_database_errors,
+            db.connection.cursor() as cursor,
+            _no_transaction_opened(db.connection),
+        ):
             _prepare_once(db, cursor, statement)
-            # A sequence hands out keys outside any transaction anyway.
-            with _no_transaction_opened(db.connection):
-                cursor.execute(statement.execute, [ID_BLOCK])
+            cursor.execute(statement.execute, [ID_BLOCK])
             keys = tables[table] = sorted((row[0] for row in cursor.fetchall()), reverse=True)
     return keys.pop()
 
@@ -320,10 +323,9 @@ def _deferred(*, alone: bool) -> Iterator[None]:
             yield
             if waiting:
                 text = _take(waiting)  # taken first: the wrapper must not send it again
-                # Nothing sent yet: the driver has not begun the transaction, and the
-                # commit that follows this block will have nothing to end.
-                outside = alone and db.connection.info.transaction_status == _IDLE
-                with _no_transaction_opened(db.connection) if outside else nullcontext():
+                # If nothing went before, the driver has not begun the transaction: the text
+                # goes alone, and the commit that follows this block has nothing to end.
+                with _no_transaction_opened(db.connection) if alone else nullcontext():
                     with db.cursor() as cursor:
                         cursor.execute(text)
     finally:

@@ -3,13 +3,14 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts import views as account_views
+from servicedesk.middleware import API_PREFIX
 
 admin.site.site_header = _("95598 Service Desk administration")
 admin.site.site_title = _("95598 Service Desk")
 
 urlpatterns = [
     # First: the API is asked hundreds of times a second, the pages a few times each.
-    path("api/", include("api.urls")),
+    path(API_PREFIX.removeprefix("/"), include("api.urls")),
     path("", account_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
