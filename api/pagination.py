@@ -7,7 +7,10 @@ ended, so the next page starts there.
 
 from __future__ import annotations
 
-from django.db.models import Q
+import json
+
+from django.db.models import Q, QuerySet
+from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
@@ -68,10 +71,16 @@ class ApiCursorPagination(CursorPagination):
             # Forward on a descending order reads older rows; a reverse cursor (the previous
             # page) reads newer ones.
             before, before_or_at = ("gt", "gte") if cursor.reverse else ("lt", "lte")
-            queryset = queryset.filter(
-                Q(**{f"{time_field}__{before_or_at}": instant})
-                & (Q(**{f"{time_field}__{before}": instant}) | Q(**{f"{key_field}__{before}": key}))
-            )
+            if isinstance(queryset, QuerySet):
+                queryset = queryset.filter(
+                    Q(**{f"{time_field}__{before_or_at}": instant})
+                    & (
+                        Q(**{f"{time_field}__{before}": instant})
+                        | Q(**{f"{key_field}__{before}": key})
+                    )
+                )
+            else:  # rows the database writes as JSON (api.selectors.TicketPage)
+                queryset = queryset.after(instant, key, reverse=cursor.reverse)
         # DRF orders, slices and works out the links from the cursor decoded above (not a
         # second time); a keyset position is already applied, so DRF sees the cursor
         # without it and is told afterwards.
@@ -88,6 +97,18 @@ class ApiCursorPagination(CursorPagination):
             else:
                 self.has_previous, self.previous_position = True, cursor.position
         return page
+
+    def get_paginated_json(self, rows: list[str]) -> HttpResponse:
+        """The answer of `get_paginated_response` for a page whose rows are JSON text
+        already (api.selectors.TicketPage): the same object, the rows not parsed and
+        written again."""
+        links = json.dumps(
+            {"next": self.get_next_link(), "previous": self.get_previous_link()},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        body = f'{links[:-1]},"results":[{",".join(rows)}]}}'
+        return HttpResponse(body.encode(), content_type="application/json")
 
     def decode_cursor(self, request):
         # A cursor the client made up or mangled is a mistake in the request (400), not a

@@ -55,6 +55,10 @@ def running_timers_prefetch() -> Prefetch:
     )
 
 
+# "Running" in SQL, as `running_timers_prefetch` says it to the ORM.
+RUNNING_SQL = "stopped_at IS NULL"
+
+
 def running_deadlines_of(ticket_ids: list[int]) -> list[tuple[int, str, datetime]]:
     """(order id, timer name, due time in UTC) of the running timers of these orders, soonest
     due first: the deadlines of a page of orders, in one query.
@@ -76,10 +80,23 @@ def running_deadlines_of(ticket_ids: list[int]) -> list[tuple[int, str, datetime
             kind="running",
             table=Timer._meta.db_table,
             sql=f"SELECT ticket_id, name, due_at FROM {Timer._meta.db_table} "
-            "WHERE ticket_id = ANY(%s) AND stopped_at IS NULL ORDER BY due_at, id",
+            f"WHERE ticket_id = ANY(%s) AND {RUNNING_SQL} ORDER BY due_at, id",
             params=[list(ticket_ids)],
         )
         return cursor.fetchall()
+
+
+def running_deadlines_json_sql(ticket_id: str, *, write_time: str) -> str:
+    """PostgreSQL: an SQL expression for the running timers of the order whose id is the
+    SQL `ticket_id`, as a JSON object of timer name → due time, soonest due first — what
+    ``deadlines_for`` gives, for a list the database writes as JSON. `write_time` names
+    the SQL function that writes a time as text."""
+    table = Timer._meta.db_table
+    return (
+        f"COALESCE((SELECT json_object_agg(timer.name, {write_time}(timer.due_at) "
+        f"ORDER BY timer.due_at, timer.id) FROM {table} timer "
+        f"WHERE timer.ticket_id = {ticket_id} AND timer.{RUNNING_SQL}), '{{}}')"
+    )
 
 
 def estimated_deadlines_for(ticket: Any) -> dict[str, datetime]:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 
 from api.models import Scope
 from api.services import api_client_create
+from tickets import services
+from tickets.models import Ticket
 
 TICKETS = "/api/v1/tickets/"
 
@@ -76,3 +80,23 @@ def browser_of(db):
         return Api(client)
 
     return signed_in
+
+
+@pytest.fixture
+def take_at(alice_actor):
+    """`take_at(at, **fields)`: an order that agent Alice takes at that instant (a repair
+    from a known caller unless told otherwise)."""
+
+    def take(at: datetime, **fields: Any) -> Ticket:
+        with time_machine.travel(at, tick=False):
+            return services.ticket_create(
+                **{
+                    "category": "repair",
+                    "caller_phone": "13800000001",
+                    "description": "没电",
+                    "actor": alice_actor,
+                    **fields,
+                }
+            )
+
+    return take

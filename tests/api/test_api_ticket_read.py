@@ -6,42 +6,27 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sla.services import sla_scan
-from tickets import services
 from tickets.models import Ticket
 
 TICKETS = "/api/v1/tickets/"
 MONDAY = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 
 
-def take(actor, *, at: datetime, **fields) -> Ticket:
-    with time_machine.travel(at, tick=False):
-        return services.ticket_create(
-            **{
-                "category": "repair",
-                "caller_phone": "13800000001",
-                "description": "没电",
-                "actor": actor,
-                **fields,
-            }
-        )
 
 
 @pytest.fixture
-def orders(alice_actor, urban_customer, rural_customer, bob):
+def orders(take_at, urban_customer, rural_customer, bob):
     """Five orders an hour apart on Monday: repairs in town and country, a complaint, an inquiry."""
     made = [
-        take(alice_actor, at=MONDAY, customer=urban_customer, dispatch=True),
-        take(alice_actor, at=MONDAY + timedelta(hours=1), customer=rural_customer),
-        take(alice_actor, at=MONDAY + timedelta(hours=2), category="complaint", party="供电所"),
-        take(
-            alice_actor, at=MONDAY + timedelta(hours=3), category="inquiry", customer=urban_customer
-        ),
-        take(alice_actor, at=MONDAY + timedelta(hours=4), customer=urban_customer),
+        take_at(MONDAY, customer=urban_customer, dispatch=True),
+        take_at(MONDAY + timedelta(hours=1), customer=rural_customer),
+        take_at(MONDAY + timedelta(hours=2), category="complaint", party="供电所"),
+        take_at(MONDAY + timedelta(hours=3), category="inquiry", customer=urban_customer),
+        take_at(MONDAY + timedelta(hours=4), customer=urban_customer),
     ]
     return [Ticket.objects.get(pk=t.pk) for t in made]
 
@@ -128,8 +113,8 @@ def test_a_bad_filter_answers_400_on_that_parameter(ivr, params, field):
     assert list(response.json()["errors"]) == [field]
 
 
-def test_cursor_pages_walk_every_order_once_and_back(ivr, alice_actor):
-    made = [take(alice_actor, at=MONDAY + timedelta(minutes=i)) for i in range(7)]
+def test_cursor_pages_walk_every_order_once_and_back(ivr, take_at):
+    made = [take_at(MONDAY + timedelta(minutes=i)) for i in range(7)]
     expected = [t.number for t in reversed(made)]
     seen, pages, url = [], [], TICKETS + "?page_size=3"
     while url:
@@ -143,11 +128,11 @@ def test_cursor_pages_walk_every_order_once_and_back(ivr, alice_actor):
     assert numbers_of(ivr.get(last["previous"])) == expected[3:6]
 
 
-def test_orders_taken_at_the_same_instant_page_without_offsets(ivr, alice_actor):
+def test_orders_taken_at_the_same_instant_page_without_offsets(ivr, take_at):
     # Seven orders of one instant (an import, an outage's calls logged together) and two
     # around them: each page starts right after the last row shown, forward and back.
-    made = [take(alice_actor, at=MONDAY + timedelta(minutes=1)) for _ in range(7)]
-    made = [take(alice_actor, at=MONDAY), *made, take(alice_actor, at=MONDAY + timedelta(minutes=2))]
+    made = [take_at(MONDAY + timedelta(minutes=1)) for _ in range(7)]
+    made = [take_at(MONDAY), *made, take_at(MONDAY + timedelta(minutes=2))]
     expected = [t.number for t in sorted(made, key=lambda t: (t.created_at, t.pk), reverse=True)]
     seen, urls, url = [], [], TICKETS + "?page_size=3"
     with CaptureQueriesContext(connection) as queries:
@@ -191,28 +176,22 @@ def numbers_of(response) -> list[str]:
     return [row["number"] for row in response.json()["results"]]
 
 
-def test_a_page_costs_three_queries_however_many_orders_it_shows(
-    ivr, alice_actor, urban_customer, django_assert_num_queries
+def test_a_page_costs_a_fixed_number_of_queries_however_many_orders_it_shows(
+    ivr, take_at, urban_customer, django_assert_num_queries
 ):
     for i in range(3):
-        take(
-            alice_actor,
-            at=MONDAY + timedelta(minutes=i),
-            customer=urban_customer,
-            dispatch=i % 2 == 0,
-        )
+        take_at(MONDAY + timedelta(minutes=i), customer=urban_customer, dispatch=i % 2 == 0)
     ivr.get(TICKETS)  # the first request of the hour also notes when the token was last used
-    # The token, the page (with customer, sub-type and unit joined), the running timers.
-    with django_assert_num_queries(3):
+    # The token, the page (with customer, sub-type and unit joined), the running timers —
+    # on PostgreSQL the page's query writes the rows as JSON, their timers included.
+    per_page = 2 if connection.vendor == "postgresql" else 3
+    with django_assert_num_queries(per_page):
         assert len(numbers(ivr.get(TICKETS))) == 3
     for i in range(40):
-        take(
-            alice_actor,
-            at=MONDAY + timedelta(hours=1, minutes=i),
-            customer=urban_customer,
-            dispatch=i % 2 == 0,
+        take_at(
+            MONDAY + timedelta(hours=1, minutes=i), customer=urban_customer, dispatch=i % 2 == 0
         )
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(per_page):
         assert len(numbers(ivr.get(TICKETS, {"category": "repair", "breached": "false"}))) == 43
 
 
