@@ -37,6 +37,8 @@ AWKWARD_ADDRESS = '幸福路 "3号" 楼 \\ 单元\n二层\t東 \x01 ☃ 😀 </s
         MONDAY + timedelta(seconds=59, microseconds=999_999),
         datetime(2026, 12, 31, 16, 0, tzinfo=UTC),  # New Year in Beijing
         datetime(1988, 6, 1, 0, 0, 0, 250_000, tzinfo=UTC),  # Beijing's summer time: +09:00
+        datetime(1991, 9, 14, 16, 59, 59, 999_999, tzinfo=UTC),  # its last instant
+        datetime(1991, 9, 14, 17, 0, tzinfo=UTC),  # +08:00 ever since
         datetime(1900, 1, 1, tzinfo=UTC),  # local mean time: +08:05:43
         None,
     ],
