@@ -110,14 +110,17 @@ OLDEST_FIRST = ("created_at", "id")
 @lru_cache(maxsize=512)  # the shapes a list is asked in: bounded like servicedesk.sql's
 def _page_sql(conditions: tuple[str, ...], descending: bool, limit: int, offset: int) -> str:
     direction = "DESC" if descending else "ASC"
-    fields = ", ".join(f"'{key}', {expression}" for key, expression in _ROW_JSON)
+    # row_to_json of a row with these names writes what json_build_object would, compact
+    # and in less of the database's time (it looks each column's type up once).
+    fields = ", ".join(f'{expression} AS "{key}"' for key, expression in _ROW_JSON)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     return (
-        f"SELECT t.created_at, t.id, json_build_object({fields})::text "
+        f"SELECT t.created_at, t.id, row_to_json(list_row)::text "
         f"FROM {Ticket._meta.db_table} t "
         f"LEFT OUTER JOIN {SubType._meta.db_table} s ON s.id = t.subtype_id "
         f"LEFT OUTER JOIN {Customer._meta.db_table} c ON c.id = t.customer_id "
-        f"LEFT OUTER JOIN {HandlingUnit._meta.db_table} h ON h.id = t.handling_unit_id"
+        f"LEFT OUTER JOIN {HandlingUnit._meta.db_table} h ON h.id = t.handling_unit_id "
+        f"CROSS JOIN LATERAL (SELECT {fields}) list_row"
         f"{where} ORDER BY t.created_at {direction}, t.id {direction} LIMIT {limit}"
         + (f" OFFSET {offset}" if offset else "")
     )
