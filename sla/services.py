@@ -456,9 +456,9 @@ def _message_parts(template: str) -> dict[str, tuple[str, str]]:
 
 def _breaches_record(*, timer_ids: Sequence[int], now: datetime) -> list[int]:
     """Insert the breach rows of timers just claimed (``breached_at`` set by the caller's
-    conditional write), flag their orders as breached, notify the unit supervisors (ladder
-    level 1) and put each breach on its order's timeline — four set-based statements,
-    whatever the number of breaches.
+    conditional write), notify the unit supervisors (ladder level 1) and put each breach on
+    its order's timeline — three set-based statements, whatever the number of breaches.
+    The orders themselves are written by the follow-up (``breach_followup``).
 
     ``ON CONFLICT DO NOTHING`` on the one-to-one timer column is the second guard: a breach
     row can exist only once per timer even if two writers got this far.
@@ -484,24 +484,9 @@ def _breaches_record(*, timer_ids: Sequence[int], now: datetime) -> list[int]:
         breach_ids = [row[0] for row in cursor.fetchall()]
     if not breach_ids:
         return []
-    _flag_breached_orders(breach_ids=breach_ids)
     _notify_supervisors(ids=breach_ids, levels_up=0, kind=NotificationKind.BREACH, now=now)
     _breach_timeline(breach_ids=breach_ids)
     return breach_ids
-
-
-def _flag_breached_orders(*, breach_ids: Sequence[int]) -> None:
-    """`Ticket.breached` of the orders of these breaches (the lists' filter reads it)."""
-    t = _tables()
-    where, params = _ids_in("b.id", breach_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {t["ticket"]} SET breached = %s
-            WHERE NOT breached AND id IN (SELECT b.ticket_id FROM {t["breach"]} b WHERE {where})
-            """,
-            [True, *params],
-        )
 
 
 def _breach_timeline(*, breach_ids: Sequence[int]) -> None:
@@ -800,10 +785,17 @@ def sla_scan(*, now: datetime, followup_limit: int | None = None) -> ScanResult:
 
 
 def breach_followup(*, now: datetime, limit: int = FOLLOWUP_BATCH) -> int:
-    """Mark the orders of recorded breaches supervised (督办) and send the optional e-mail.
+    """Flag the orders of recorded breaches breached (`Ticket.breached`, which the lists'
+    filter reads), mark them supervised (督办) and send the optional e-mail.
 
     Claims up to ``limit`` breaches not yet followed up (rows locked by another worker are
-    skipped), so several workers share a backlog and none is done twice.
+    skipped), so several workers share a backlog and none is done twice. The scan runs one
+    batch right after recording its breaches; a storm's backlog is drained by
+    ``sla.tasks.sla_followup_task`` within seconds.
+
+    The orders are written here rather than in the scan's transaction: one UPDATE per order
+    for both marks, where the scan's own write of the flag cost more than recording the
+    breaches (an order's row has many index entries to rewrite).
     """
     if limit <= 0:
         return 0
@@ -820,18 +812,18 @@ def breach_followup(*, now: datetime, limit: int = FOLLOWUP_BATCH) -> int:
         )
         if not batch:
             return 0
-        # Once per order, and only for orders not supervised yet (the usual case after the
-        # first breach of an order is that it already is).
+        # Once per order, and only for orders not flagged or not supervised yet (the usual
+        # case after the first breach of an order is that it is both).
         first_breach_of: dict[int, Breach] = {}
         for breach in batch:
-            if not breach.ticket.supervised:
+            if not (breach.ticket.supervised and breach.ticket.breached):
                 first_breach_of.setdefault(breach.ticket_id, breach)
         with translation.override(settings.LANGUAGE_CODE):
             reasons = {
                 ticket_id: _("%(timer)s time limit breached") % {"timer": breach.get_name_display()}
                 for ticket_id, breach in first_breach_of.items()
             }
-        tickets_mark_supervised(reasons=reasons, actor=actor, now=now)
+        tickets_mark_supervised(reasons=reasons, actor=actor, now=now, breached=True)
         Breach.objects.filter(pk__in=[b.pk for b in batch]).update(followed_up_at=now)
         if settings.SLA_BREACH_EMAIL:
             transaction.on_commit(

@@ -157,7 +157,8 @@ class Ticket(models.Model):
     # Repeat calls, supervision and merging.
     call_count = models.PositiveIntegerField(_("calls"), default=1)
     supervised = models.BooleanField(_("supervised"), default=False)
-    # Set by the SLA engine in the transaction that records the order's first breach; a
+    # Set by the SLA engine's follow-up of the order's first breach (sla.services.
+    # breach_followup: right after the scan that records it, within seconds in a storm); a
     # breach is never undone. What the lists' `breached` filter reads: a flag with a partial
     # index finds the newest breached orders in one short scan, where asking the breach
     # table for each order walked thousands of unbreached ones first.

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -542,9 +542,15 @@ def ticket_mark_supervised(*, ticket: Ticket, actor: Actor, reason: str, now: da
     return bool(tickets_mark_supervised(reasons={ticket.pk: reason}, actor=actor, now=now))
 
 
-def tickets_mark_supervised(*, reasons: dict[int, str], actor: Actor, now: datetime | None = None) -> list[int]:
+def tickets_mark_supervised(
+    *, reasons: dict[int, str], actor: Actor, now: datetime | None = None, breached: bool = False
+) -> list[int]:
     """Mark many orders supervised at once (a breach storm), each once, with its reason on
     the timeline. Returns the ids this call marked.
+
+    With `breached` (the SLA engine's follow-up of recorded breaches) the orders are also
+    flagged breached in the same UPDATE: an order's row, with its many index entries, is
+    written once for both.
 
     Set-based: one locking read, one UPDATE, one bulk INSERT of timeline events. The row
     locks make a concurrent caller wait and then find the orders already marked.
@@ -552,15 +558,23 @@ def tickets_mark_supervised(*, reasons: dict[int, str], actor: Actor, now: datet
     if not reasons:
         return []
     now = _now(now)
+    pending = Q(supervised=False) | Q(breached=False) if breached else Q(supervised=False)
     with transaction.atomic():
-        marked = list(
+        locked = list(
             Ticket.objects.select_for_update()
-            .filter(pk__in=list(reasons), supervised=False)
+            .filter(pending, pk__in=list(reasons))
             .order_by("pk")
-            .values_list("pk", flat=True)
+            .values_list("pk", "supervised")
         )
-        if marked:
-            Ticket.objects.filter(pk__in=marked).update(supervised=True, supervised_at=now)
+        marked = [pk for pk, supervised in locked if not supervised]
+        if locked:
+            changes: dict[str, Any] = {
+                "supervised": True,
+                "supervised_at": Case(When(supervised=False, then=Value(now)), default=F("supervised_at")),
+            }
+            if breached:
+                changes["breached"] = True
+            Ticket.objects.filter(pk__in=[pk for pk, _supervised in locked]).update(**changes)
             TicketEvent.objects.bulk_create(
                 TicketEvent(ticket_id=pk, at=now, kind=TicketEvent.Kind.SUPERVISED, actor_id=actor.user_id,
                             actor_label=actor.label, note=reasons[pk])

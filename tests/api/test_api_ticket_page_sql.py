@@ -68,7 +68,7 @@ def orders(take_at, urban_customer, rural_customer):
     ]
     Ticket.objects.filter(pk=made[1].pk).update(address=AWKWARD_ADDRESS, supervised=True)
     # Past their limits by 12:30: breaches recorded, some timers stopped, others running.
-    sla_scan(now=MONDAY + timedelta(hours=2, minutes=30), followup_limit=0)
+    sla_scan(now=MONDAY + timedelta(hours=2, minutes=30))
     return made
 
 

@@ -83,7 +83,7 @@ def test_filters_narrow_the_list(ivr, orders, params, expected):
 def test_the_breached_filter_finds_orders_with_a_recorded_breach(ivr, orders):
     # At 12:30 the orders of 11:00 and 12:00 are past their 3-minute dispatch limit, and the
     # crew of the 10:00 order is past its 40 minutes to arrive; the later orders are not due.
-    sla_scan(now=MONDAY + timedelta(hours=2, minutes=30), followup_limit=0)
+    sla_scan(now=MONDAY + timedelta(hours=2, minutes=30))
     assert numbers(ivr.get(TICKETS, {"breached": "true"})) == [
         o.number for o in (orders[2], orders[1], orders[0])
     ]

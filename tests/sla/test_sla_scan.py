@@ -104,10 +104,28 @@ def test_the_follow_up_of_a_storm_of_breaches_is_done_in_batches_and_never_twice
                                actor=alice_actor, customer=urban_customer, dispatch=True, now=T0 + timedelta(minutes=minute))
     result = sla.sla_scan(now=bj(2025, 6, 3, 12, 0), followup_limit=2)
     assert (result.breached, result.followed_up) == (5, 2)
+    # The orders are written by the follow-up, flag and supervision together.
     assert Ticket.objects.filter(supervised=True).count() == 2
+    assert Ticket.objects.filter(breached=True, supervised=True).count() == 2
     assert sla.breach_followup(now=bj(2025, 6, 3, 12, 0, 5), limit=10) == 3
     assert sla.breach_followup(now=bj(2025, 6, 3, 12, 0, 10), limit=10) == 0
+    assert Ticket.objects.filter(breached=True, supervised=True).count() == 5
     assert TicketEvent.objects.filter(kind=TicketEvent.Kind.SUPERVISED).count() == 5
+
+
+def test_an_order_supervised_by_hand_is_flagged_breached_and_keeps_its_supervision(
+    dispatched_repair, alice_actor
+):
+    services.ticket_mark_supervised(
+        ticket=dispatched_repair, actor=alice_actor, reason="重要客户", now=bj(2025, 6, 3, 10, 20)
+    )
+    assert not Ticket.objects.get(pk=dispatched_repair.pk).breached
+
+    sla.sla_scan(now=bj(2025, 6, 3, 10, 41))
+
+    ticket = Ticket.objects.get(pk=dispatched_repair.pk)
+    assert ticket.breached and ticket.supervised_at == bj(2025, 6, 3, 10, 20)
+    assert [e.note for e in ticket.events.filter(kind=TicketEvent.Kind.SUPERVISED)] == ["重要客户"]
 
 
 def test_recording_many_breaches_takes_a_fixed_number_of_queries(
@@ -122,6 +140,8 @@ def test_recording_many_breaches_takes_a_fixed_number_of_queries(
     assert result.breached == 30
     assert Notification.objects.filter(recipient=dave, kind="breach").count() == 30
     assert TicketEvent.objects.filter(kind=TicketEvent.Kind.BREACH).count() == 30
+    # The scan leaves the orders' rows alone: its follow-up writes them.
+    assert not Ticket.objects.filter(breached=True).exists()
 
 
 def test_a_scan_with_nothing_due_is_a_handful_of_queries(dispatched_repair, django_assert_max_num_queries):
