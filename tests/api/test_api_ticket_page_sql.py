@@ -52,6 +52,24 @@ def test_the_database_writes_a_time_as_the_api_does(instant):
 
 
 
+@pytest.mark.django_db
+def test_the_database_and_the_time_zone_database_agree_on_every_month_to_2050():
+    # The function takes +08:00 for every instant since 1991 (the zone's last change): should
+    # the time zone database ever give Beijing another offset, this fails first.
+    instants = [
+        datetime(year, month, 1, 3, 30, 15, 250_000, tzinfo=UTC)
+        for year in range(1991, 2051)
+        for month in range(1, 13)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT api_iso_beijing(x) FROM unnest(%s::timestamptz[]) WITH ORDINALITY AS u(x, n) "
+            "ORDER BY n",
+            [instants],
+        )
+        assert [text for (text,) in cursor.fetchall()] == [iso(instant) for instant in instants]
+
+
 @pytest.fixture
 def orders(take_at, urban_customer, rural_customer):
     subtype = SubType.objects.filter(category="complaint").first()
