@@ -519,6 +519,38 @@ def profile_create(token: str, account: str) -> dict[str, Any]:
     }
 
 
+def profile_list(token: str) -> dict[str, Any]:
+    """One first page of the list in-process: its statements, their time, the median of 200."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    for _ in range(20):  # warm caches and the prepared statements of this session
+        client.get("/api/v1/tickets/")
+    waited: list[float] = []
+
+    def timed(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            waited.append(time.perf_counter() - began)
+
+    timings = []
+    for _ in range(200):
+        began = time.perf_counter()
+        client.get("/api/v1/tickets/")
+        timings.append(time.perf_counter() - began)
+    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(timed):
+        client.get("/api/v1/tickets/")
+    return {
+        "statements": [_statement_kind(q["sql"]) for q in queries.captured_queries],
+        "sql_ms": 1000 * sum(waited),
+        "median_ms": 1000 * statistics.median(timings),
+    }
+
+
 def _statement_kind(sql: str) -> str:
     """ "INSERT tickets_ticket", "SAVEPOINT", … — the verb and the table of a statement."""
     words = sql.replace('"', " ").replace(",", " ").split()
@@ -727,6 +759,7 @@ def run(*, database_url: str) -> dict[str, float]:
         insert_rates.append(pgbench_inserts(database_url, seconds=PGBENCH_SECONDS))
         insert_rate = statistics.mean(insert_rates)
         profile = profile_create(token, accounts[0])
+        page_profile = profile_list(token)
     finally:
         # Leave the data as found, whatever happened above.
         created = Ticket.objects.filter(id__gt=last_id).count()
@@ -787,6 +820,11 @@ def run(*, database_url: str) -> dict[str, float]:
         print("   where the time of 200 in-process creates goes (pyinstrument, abridged):")
         for line in profile["profile"].splitlines()[:60]:
             print("      " + line)
+    print(
+        f"   one list page: {len(page_profile['statements'])} statements "
+        f"({', '.join(page_profile['statements'])}), {page_profile['sql_ms']:.1f} ms in SQL; "
+        f"in-process median of 200: {page_profile['median_ms']:.1f} ms"
+    )
     for phase, figures in results.items():
         if figures["errors"]:
             print(f"   {phase} load errors: {figures['errors']}")
