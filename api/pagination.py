@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -71,16 +71,10 @@ class ApiCursorPagination(CursorPagination):
             # Forward on a descending order reads older rows; a reverse cursor (the previous
             # page) reads newer ones.
             before, before_or_at = ("gt", "gte") if cursor.reverse else ("lt", "lte")
-            if isinstance(queryset, QuerySet):
-                queryset = queryset.filter(
-                    Q(**{f"{time_field}__{before_or_at}": instant})
-                    & (
-                        Q(**{f"{time_field}__{before}": instant})
-                        | Q(**{f"{key_field}__{before}": key})
-                    )
-                )
-            else:  # rows the database writes as JSON (api.selectors.TicketPage)
-                queryset = queryset.after(instant, key, reverse=cursor.reverse)
+            queryset = queryset.filter(
+                Q(**{f"{time_field}__{before_or_at}": instant})
+                & (Q(**{f"{time_field}__{before}": instant}) | Q(**{f"{key_field}__{before}": key}))
+            )
         # DRF orders, slices and works out the links from the cursor decoded above (not a
         # second time); a keyset position is already applied, so DRF sees the cursor
         # without it and is told afterwards.

@@ -12,9 +12,8 @@ from functools import cache, lru_cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-from django_filters.constants import EMPTY_VALUES
 
 from api.models import ApiClient
 from customers.models import Customer, HandlingUnit
@@ -107,6 +106,31 @@ NEWEST_FIRST = ("-created_at", "-id")
 OLDEST_FIRST = ("created_at", "id")
 
 
+def _where(node: Q | tuple[str, Any]) -> tuple[str, list[Any]]:
+    """SQL over the order (t) for a Q tree of lookups on its columns, and its values."""
+    if isinstance(node, Q):
+        parts = [_where(child) for child in node.children]
+        # A child that is itself several conditions keeps them together.
+        text = f" {node.connector} ".join(
+            f"({condition})" if isinstance(child, Q) and len(child) > 1 and len(parts) > 1
+            else condition
+            for child, (condition, _values) in zip(node.children, parts, strict=True)
+        )
+        values = [value for _condition, part in parts for value in part]
+        return (f"NOT ({text})" if node.negated and text else text), values
+    lookup, value = node
+    name, _, operator = lookup.partition("__")
+    operator = operator or "exact"
+    if operator not in _OPERATORS:
+        raise ValueError(f"TicketPage cannot filter on {lookup}")
+    column = Ticket._meta.get_field(name).column
+    if isinstance(value, bool) and operator == "exact":
+        # Written out, as the ORM writes it: a partial index on the flag serves the plan of
+        # `WHERE flag`, never a plan made for any value of a parameter.
+        return (f"t.{column}" if value else f"NOT t.{column}"), []
+    return f"t.{column} {_OPERATORS[operator]} %s", [value]
+
+
 @lru_cache(maxsize=512)  # the shapes a list is asked in: bounded like servicedesk.sql's
 def _page_sql(conditions: tuple[str, ...], descending: bool, limit: int, offset: int) -> str:
     direction = "DESC" if descending else "ASC"
@@ -134,25 +158,25 @@ class TicketPage:
     query for the running timers. Here the database writes each row's JSON, deadlines
     included, in the one query of the page: a list page costs the app a third of the CPU.
 
-    It answers the part of a QuerySet that the list's filters (`where`) and DRF's cursor
-    pages (`order_by`, a slice, `after` for our keyset cursors and `filter` on the time
-    for cursors that hold none) use; a slice gives dicts of `created_at`, `id` (the
-    cursor's position) and `json`. For integration clients on PostgreSQL, who see every
-    order (`ticket_page_for_api`); anything else goes through the serializer.
+    It answers the part of a QuerySet that the list's filters (django-filter, see
+    `api.filters.LeanFilterSet`) and DRF's cursor pages use: `filter` with lookups on the
+    order's own columns and Q trees of them, `order_by`, `all` and a slice, which gives
+    dicts of `created_at`, `id` (the cursor's position) and `json`. For integration clients
+    on PostgreSQL, who see every order (`ticket_page_for_api`); anything else goes through
+    the serializer.
     """
+
+    model = Ticket  # what django-filter's FilterSet reads off its queryset
 
     def __init__(self, conditions: tuple[tuple[str, tuple[Any, ...]], ...] = (), *,
                  descending: bool = True) -> None:
         self._conditions = conditions  # (SQL with %s, its values)
         self._descending = descending
 
-    def _with(self, condition: str, *values: Any) -> TicketPage:
-        return TicketPage((*self._conditions, (condition, values)), descending=self._descending)
-
     @staticmethod
     @cache
     def takes(filterset_class: type) -> bool:
-        """Whether `where` can apply every filter of this FilterSet class: each compares a
+        """Whether `filter` can apply every filter of this FilterSet class: each compares a
         column of the order with the value given."""
         return all(
             filter_.method is None
@@ -162,40 +186,18 @@ class TicketPage:
             for filter_ in filterset_class.base_filters.values()
         )
 
-    def where(self, filterset) -> TicketPage:
-        """The orders that a valid FilterSet's values select, as its filters would."""
-        page = self
-        for name, filter_ in filterset.filters.items():
-            value = filterset.form.cleaned_data.get(name)
-            if value in EMPTY_VALUES:  # what django-filter skips too
-                continue
-            column = Ticket._meta.get_field(filter_.field_name).column
-            if isinstance(value, bool) and filter_.lookup_expr == "exact":
-                # Written out, as the ORM writes it: a partial index on the flag serves the
-                # plan of `WHERE flag`, never a plan made for any value of a parameter.
-                page = page._with(f"t.{column}" if value else f"NOT t.{column}")
-            else:
-                page = page._with(f"t.{column} {_OPERATORS[filter_.lookup_expr]} %s", value)
-        return page
+    def all(self) -> TicketPage:
+        return self
 
-    def after(self, instant: str, key: int, *, reverse: bool) -> TicketPage:
-        """The orders after the one at (instant, key) in the list's order; before it when
-        `reverse` (the previous page): `api.pagination.ApiCursorPagination`'s keyset."""
-        strict, or_equal = (">", ">=") if reverse else ("<", "<=")
-        return self._with(
-            f"t.created_at {or_equal} %s AND (t.created_at {strict} %s OR t.id {strict} %s)",
-            instant,
-            instant,
-            key,
+    def filter(self, *conditions: Q, **lookups: Any) -> TicketPage:
+        """The orders that also match: `column__operator=value` lookups (exact, gt, gte, lt,
+        lte) and Q trees of them, as for a QuerySet."""
+        condition, values = _where(Q(*conditions, **lookups))
+        if not condition:
+            return self
+        return TicketPage(
+            (*self._conditions, (condition, tuple(values))), descending=self._descending
         )
-
-    def filter(self, **lookup: str) -> TicketPage:
-        # DRF's own cursor position (the time only): created_at__lt or created_at__gt.
-        ((name, value),) = lookup.items()
-        field, operator = name.split("__")
-        if field != "created_at" or operator not in ("lt", "gt"):
-            raise ValueError(f"TicketPage cannot filter on {name}")
-        return self._with(f"t.created_at {_OPERATORS[operator]} %s", value)
 
     def order_by(self, *ordering: str) -> TicketPage:
         if ordering not in (NEWEST_FIRST, OLDEST_FIRST):

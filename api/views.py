@@ -14,7 +14,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import status
@@ -114,12 +113,6 @@ class ListApiView(ApiView):
         # common request (the newest page, the next page) skips building the filter form.
         if not any(name in self.request.query_params for name in names):
             return queryset
-        if isinstance(queryset, TicketPage):
-            # Validated as DjangoFilterBackend does, applied by the page's own SQL.
-            filterset = DjangoFilterBackend().get_filterset(self.request, self.queryset, self)
-            if not filterset.is_valid():
-                raise translate_validation(filterset.errors)
-            return queryset.where(filterset)
         for backend in self.filter_backends:
             queryset = backend().filter_queryset(self.request, queryset, self)
         return queryset

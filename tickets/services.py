@@ -558,7 +558,7 @@ def tickets_mark_supervised(
     if not reasons:
         return []
     now = _now(now)
-    pending = Q(supervised=False) | Q(breached=False) if breached else Q(supervised=False)
+    pending = (Q(supervised=False) | Q(breached=False)) if breached else Q(supervised=False)
     with transaction.atomic():
         locked = list(
             Ticket.objects.select_for_update()

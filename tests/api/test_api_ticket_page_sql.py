@@ -170,7 +170,7 @@ def test_a_cursor_of_drf_s_own_form_pages_from_its_time(ivr, browser_of, alice, 
 
 def test_every_list_filter_is_one_the_database_page_applies():
     # A filter TicketPage cannot apply would quietly send every page through the
-    # serializer (three times the CPU): extend TicketPage.where with it.
+    # serializer (three times the CPU): extend TicketPage.filter with it.
     assert TicketPage.takes(TicketFilter)
 
 
@@ -180,5 +180,5 @@ def test_a_flag_filter_is_written_out_not_sent_as_a_value(given, written):
     # orders: with few of them it walks every order (seconds on two million).
     filterset = TicketFilter({"breached": given}, queryset=Ticket.objects.none())
     assert filterset.is_valid()
-    page = TicketPage().where(filterset)
+    page = filterset.filter_queryset(TicketPage())
     assert page._conditions == ((written, ()),)
