@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench install install-test browser migrate seed lint messages migrations-check clean
+.PHONY: run test bench install install-test browser pgbouncer migrate seed lint messages migrations-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "chromium is missing: run 'sudo apt-get install chromium fonts-noto-cjk'"; fi; }
+
+# Debian's PgBouncer for the test that runs the API behind it in transaction mode. The test
+# starts its own on a free port; a service the package may start on 6432 is stopped.
+pgbouncer:
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
+	  if [ "$$(id -u)" = 0 ]; then export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq pgbouncer >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq pgbouncer >/dev/null; }; \
+	    invoke-rc.d pgbouncer stop >/dev/null 2>&1 || true; \
+	  else echo "pgbouncer is missing: run 'sudo apt-get install pgbouncer'"; fi; }
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -44,7 +53,7 @@ run: seed
 	wait
 
 # The whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI: PostgreSQL and Redis).
-test: install browser
+test: install browser pgbouncer
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
