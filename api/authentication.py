@@ -15,7 +15,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from api.models import ApiClient, token_hash
-from servicedesk import sql
+from api.selectors import one_or_none
 
 KEYWORD = "Token"
 # Long enough for any token we issue; anything longer is refused before hashing.
@@ -66,10 +66,7 @@ class ClientTokenAuthentication(BaseAuthentication):
             token = raw.decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        # Every request of every client asks this: a statement built once (servicedesk.sql).
-        client = sql.select_one(
-            ApiClient, where="token_hash = %s AND is_active", params=[token_hash(token)]
-        )
+        client = one_or_none(ApiClient.objects.filter(token_hash=token_hash(token), is_active=True))
         if client is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()

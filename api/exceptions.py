@@ -4,7 +4,7 @@
 
 `errors` is there for 400 only: one list of messages per field, in the request's language
 (Chinese unless the client asks for `Accept-Language: en`). The domain errors of the
-services map here too: TicketError → 400, TransitionNotAllowed → 409, CallError → 400.
+services map here too: DomainError → 400, NotAllowed → 409.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from api.services import ApiClientError, IdempotencyKeyReused
-from calls.services import CallError
-from tickets.errors import TicketError, TransitionNotAllowed
+from api.services import IdempotencyKeyReused
+from servicedesk.errors import DomainError, NotAllowed
 
 
 class Conflict(exceptions.APIException):
@@ -71,9 +70,9 @@ def _invalid(errors: dict[str, list[str]], detail: str | None = None) -> Respons
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER for the API views. Anything it does not know stays a 500."""
     set_rollback()
-    if isinstance(exc, TransitionNotAllowed):
+    if isinstance(exc, NotAllowed):
         return Response(_body(exc.message, "not_allowed"), status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, TicketError | CallError | ApiClientError):
+    if isinstance(exc, DomainError):
         return _invalid(exc.field_errors or {"non_field_errors": [exc.message]}, exc.message)
     if isinstance(exc, IdempotencyKeyReused):
         return Response(

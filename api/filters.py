@@ -99,21 +99,13 @@ class _ShallowCopies(dict):
 
 
 class LeanFilterSet(django_filters.FilterSet):
-    """A FilterSet that copies its filters shallowly, builds its form class once and filters
-    rows that only look like a QuerySet."""
+    """A FilterSet that copies its filters shallowly and builds its form class once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
         if not isinstance(cls.__dict__.get("base_filters"), _ShallowCopies):
             cls.base_filters = _ShallowCopies(cls.base_filters)
         super().__init__(*args, **kwargs)
-
-    def filter_queryset(self, queryset):
-        # django-filter's, without its check that each filter gave back a QuerySet: the
-        # rows of a list may be an api.selectors.TicketPage, which takes the same lookups.
-        for name, value in self.form.cleaned_data.items():
-            queryset = self.filters[name].filter(queryset, value)
-        return queryset
 
     def get_form_class(self) -> type[forms.Form]:
         cls = type(self)

@@ -6,12 +6,11 @@ the same key with another body (or on another endpoint) is refused with 409.
 
 The work, the key and the stored answer commit together in one transaction: an order is
 never stored without its key, nor a key without its order. The key is written last, with
-the answer; on PostgreSQL the work's inserts and the key's reach the server as one text,
-run as one transaction without BEGIN or COMMIT (`servicedesk.sql.atomic_writes`). A
-request that finds the key taken — a repeat, or one of several sent at once — fails on the
-key's unique index, which undoes its own work, and answers with what the first one stored.
-The first-time path thus costs one round trip; a repeat redoes the work once and undoes
-it, which retries (rare, minutes apart) can afford. An answer that is an error (400, 409
+the answer. A request that finds the key taken — a repeat, or one of several sent at once
+(PostgreSQL makes the second insert of a key wait for the first transaction) — fails on
+the key's unique index, which undoes its own work, and answers with what the first one
+stored. A repeat thus redoes the work once and undoes it, which retries (rare, minutes
+apart) can afford; the first-time path writes the key once, with no extra read. An answer that is an error (400, 409
 …) stores nothing, so the client may correct the request and send it again under the same
 key. A person signed in with the browser sends no key; the header is then ignored.
 """
@@ -22,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
@@ -35,7 +34,6 @@ from api.services import (
     idempotency_record,
     request_fingerprint,
 )
-from servicedesk import sql
 
 HEADER = "Idempotency-Key"
 # How WSGI hands the header over (`request.headers` would build the whole header map for it).
@@ -91,8 +89,7 @@ def _answer_once(
     """`perform`'s answer, kept under the key in the work's transaction; or, when the work
     or the key's insert fails and the key has an answer, that one. Raises otherwise."""
     try:
-        # The work's inserts wait and travel with the key's: one round trip for all.
-        with sql.atomic_writes():
+        with transaction.atomic():
             status_code, data = perform()
             body = _renderer.render(data).decode("utf-8")
             idempotency_record(

@@ -7,10 +7,7 @@ ended, so the next page starts there.
 
 from __future__ import annotations
 
-import json
-
 from django.db.models import Q
-from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
@@ -91,18 +88,6 @@ class ApiCursorPagination(CursorPagination):
             else:
                 self.has_previous, self.previous_position = True, cursor.position
         return page
-
-    def get_paginated_json(self, rows: list[str]) -> HttpResponse:
-        """The answer of `get_paginated_response` for a page whose rows are JSON text
-        already (api.selectors.TicketPage): the same object, the rows not parsed and
-        written again."""
-        links = json.dumps(
-            {"next": self.get_next_link(), "previous": self.get_previous_link()},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        body = f'{links[:-1]},"results":[{",".join(rows)}]}}'
-        return HttpResponse(body.encode(), content_type="application/json")
 
     def decode_cursor(self, request):
         # A cursor the client made up or mangled is a mistake in the request (400), not a

@@ -12,7 +12,7 @@ from rest_framework.permissions import BasePermission
 
 from accounts.roles import Role, roles_of
 from api.models import ApiClient, Scope
-from tickets.services import Actor
+from servicedesk.actors import Actor
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     Role.AGENT: frozenset({Scope.TICKETS_CREATE, Scope.TICKETS_READ, Scope.TICKETS_ACT}),

@@ -8,19 +8,14 @@ lets them see. Every list is built so a page costs a fixed number of queries.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache, lru_cache
-from typing import Any
 
-from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from api.models import ApiClient
-from customers.models import Customer, HandlingUnit
-from servicedesk import sql
 from sla.models import Breach
-from sla.selectors import running_deadlines_json_sql, running_deadlines_of, running_timers_prefetch
-from tickets.models import SubType, Ticket, TicketEvent
+from sla.selectors import running_deadlines_of, running_timers_prefetch
+from tickets.models import Ticket, TicketEvent
 from tickets.selectors import ticket_visible_to
 
 
@@ -42,197 +37,31 @@ def ticket_visible_to_requester(*, client: ApiClient | None, user) -> QuerySet[T
     return ticket_visible_to(user)
 
 
-# What a list row shows: 13 of an order's 60 columns, the codes joined in.
-LIST_ROW_FIELDS = (
-    "id",
-    "number",
-    "category",
-    "subtype__code",
-    "channel",
-    "status",
-    "caller_phone",
-    "customer__account_number",
-    "address",
-    "area_type",
-    "handling_unit__code",
-    "supervised",
-    "created_at",
-    "updated_at",
-)
-
-
-@cache
-def _every_row() -> QuerySet:
-    # Resolving thirteen field paths and three joins is a third of building a page's query;
-    # the result depends on nothing but the model. Never evaluated itself: callers get a clone.
-    return Ticket.objects.values(*LIST_ROW_FIELDS)
+# A list row: answer key → the order's column or joined code it shows. The one place a
+# field is added to the list (and TicketListItemSerializer's fields, for the schema).
+LIST_ROW: dict[str, str] = {
+    "number": "number",
+    "category": "category",
+    "subtype": "subtype__code",
+    "channel": "channel",
+    "status": "status",
+    "caller_phone": "caller_phone",
+    "customer_account": "customer__account_number",
+    "address": "address",
+    "area_type": "area_type",
+    "handling_unit": "handling_unit__code",
+    "supervised": "supervised",
+    "to_complete": "to_complete",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
 
 
 def ticket_rows_for_api(*, client: ApiClient | None, user) -> QuerySet:
-    """Orders as plain rows (dicts) of what a list shows, for cursor pages: one query per page.
-
-    Plain values, not model instances: a page of 50 orders with three joined codes is then
-    a tenth of the Python work. Add the deadlines with `ticket_rows_with_deadlines`.
-    """
-    if _sees_every_order(client):
-        return _every_row().all()
-    return ticket_visible_to(user).values(*LIST_ROW_FIELDS)
-
-
-# --- A list page PostgreSQL writes as JSON ---------------------------------------------------
-
-# A list row as TicketListItemSerializer writes it: key → SQL over the order (t) and its
-# joined sub-type (s), customer (c) and unit (h). The tests hold the two to the same output.
-_ROW_JSON = (
-    ("number", "t.number"),
-    ("category", "t.category"),
-    ("subtype", "s.code"),
-    ("channel", "t.channel"),
-    ("status", "t.status"),
-    ("caller_phone", "t.caller_phone"),
-    ("customer_account", "c.account_number"),
-    ("address", "t.address"),
-    ("area_type", "t.area_type"),
-    ("handling_unit", "h.code"),
-    ("supervised", "t.supervised"),
-    # api/migrations/0003: a time as api.serializers.iso writes it.
-    ("created_at", "api_iso_beijing(t.created_at)"),
-    ("updated_at", "api_iso_beijing(t.updated_at)"),
-    ("deadlines", running_deadlines_json_sql("t.id", write_time="api_iso_beijing")),
-)
-_OPERATORS = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
-# The page's order, and the one a cursor to the previous page reads in.
-NEWEST_FIRST = ("-created_at", "-id")
-OLDEST_FIRST = ("created_at", "id")
-
-
-def _where(node: Q | tuple[str, Any]) -> tuple[str, list[Any]]:
-    """SQL over the order (t) for a Q tree of lookups on its columns, and its values."""
-    if isinstance(node, Q):
-        parts = [_where(child) for child in node.children]
-        # A child that is itself several conditions keeps them together.
-        text = f" {node.connector} ".join(
-            f"({condition})" if isinstance(child, Q) and len(child) > 1 and len(parts) > 1
-            else condition
-            for child, (condition, _values) in zip(node.children, parts, strict=True)
-        )
-        values = [value for _condition, part in parts for value in part]
-        return (f"NOT ({text})" if node.negated and text else text), values
-    lookup, value = node
-    name, _, operator = lookup.partition("__")
-    operator = operator or "exact"
-    if operator not in _OPERATORS:
-        raise ValueError(f"TicketPage cannot filter on {lookup}")
-    column = Ticket._meta.get_field(name).column
-    if isinstance(value, bool) and operator == "exact":
-        # Written out, as the ORM writes it: a partial index on the flag serves the plan of
-        # `WHERE flag`, never a plan made for any value of a parameter.
-        return (f"t.{column}" if value else f"NOT t.{column}"), []
-    return f"t.{column} {_OPERATORS[operator]} %s", [value]
-
-
-@lru_cache(maxsize=512)  # the shapes a list is asked in: bounded like servicedesk.sql's
-def _page_sql(conditions: tuple[str, ...], descending: bool, limit: int, offset: int) -> str:
-    direction = "DESC" if descending else "ASC"
-    # row_to_json of a row with these names writes what json_build_object would, compact
-    # and in less of the database's time (it looks each column's type up once).
-    fields = ", ".join(f'{expression} AS "{key}"' for key, expression in _ROW_JSON)
-    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return (
-        f"SELECT t.created_at, t.id, row_to_json(list_row)::text "
-        f"FROM {Ticket._meta.db_table} t "
-        f"LEFT OUTER JOIN {SubType._meta.db_table} s ON s.id = t.subtype_id "
-        f"LEFT OUTER JOIN {Customer._meta.db_table} c ON c.id = t.customer_id "
-        f"LEFT OUTER JOIN {HandlingUnit._meta.db_table} h ON h.id = t.handling_unit_id "
-        f"CROSS JOIN LATERAL (SELECT {fields}) list_row"
-        f"{where} ORDER BY t.created_at {direction}, t.id {direction} LIMIT {limit}"
-        + (f" OFFSET {offset}" if offset else "")
-    )
-
-
-class TicketPage:
-    """The orders of the list with each row already written as JSON, by PostgreSQL.
-
-    A list page read as rows and written by the serializer spends most of its time in
-    Python: building the query, converting 700 values, writing them as JSON, and a second
-    query for the running timers. Here the database writes each row's JSON, deadlines
-    included, in the one query of the page: a list page costs the app a third of the CPU.
-
-    It answers the part of a QuerySet that the list's filters (django-filter, see
-    `api.filters.LeanFilterSet`) and DRF's cursor pages use: `filter` with lookups on the
-    order's own columns and Q trees of them, `order_by`, `all` and a slice, which gives
-    dicts of `created_at`, `id` (the cursor's position) and `json`. For integration clients
-    on PostgreSQL, who see every order (`ticket_page_for_api`); anything else goes through
-    the serializer.
-    """
-
-    model = Ticket  # what django-filter's FilterSet reads off its queryset
-
-    def __init__(self, conditions: tuple[tuple[str, tuple[Any, ...]], ...] = (), *,
-                 descending: bool = True) -> None:
-        self._conditions = conditions  # (SQL with %s, its values)
-        self._descending = descending
-
-    @staticmethod
-    @cache
-    def takes(filterset_class: type) -> bool:
-        """Whether `filter` can apply every filter of this FilterSet class: each compares a
-        column of the order with the value given."""
-        return all(
-            filter_.method is None
-            and not filter_.exclude
-            and filter_.lookup_expr in _OPERATORS
-            and "__" not in filter_.field_name
-            for filter_ in filterset_class.base_filters.values()
-        )
-
-    def all(self) -> TicketPage:
-        return self
-
-    def filter(self, *conditions: Q, **lookups: Any) -> TicketPage:
-        """The orders that also match: `column__operator=value` lookups (exact, gt, gte, lt,
-        lte) and Q trees of them, as for a QuerySet."""
-        condition, values = _where(Q(*conditions, **lookups))
-        if not condition:
-            return self
-        return TicketPage(
-            (*self._conditions, (condition, tuple(values))), descending=self._descending
-        )
-
-    def order_by(self, *ordering: str) -> TicketPage:
-        if ordering not in (NEWEST_FIRST, OLDEST_FIRST):
-            raise ValueError(f"TicketPage has no order {ordering}")
-        return TicketPage(self._conditions, descending=ordering == NEWEST_FIRST)
-
-    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
-        offset = window.start or 0
-        text = _page_sql(
-            tuple(condition for condition, _values in self._conditions),
-            self._descending,
-            window.stop - offset,
-            offset,
-        )
-        params = [value for _condition, values in self._conditions for value in values]
-        # One plan per shape for every value, as for the rows of `ticket_rows_for_api`.
-        with sql.prepared_reads(), connection.cursor() as cursor:
-            cursor.execute(text, params)
-            return [
-                {"created_at": created_at, "id": key, "json": row}
-                for created_at, key, row in cursor.fetchall()
-            ]
-
-
-def ticket_page_for_api(*, client: ApiClient | None, filters: type) -> TicketPage | None:
-    """The list as PostgreSQL writes it (TicketPage) for a client who sees every order;
-    None where the rows go through the serializer: a person's row-level rule, SQLite, or
-    a filter of the FilterSet class `filters` that TicketPage cannot apply."""
-    if (
-        _sees_every_order(client)
-        and connection.vendor == "postgresql"
-        and TicketPage.takes(filters)
-    ):
-        return TicketPage()
-    return None
+    """Orders as plain rows (dicts) of what a list shows, for cursor pages: one query per page,
+    for integration clients and people alike. Add the deadlines with
+    `ticket_rows_with_deadlines` (one more query)."""
+    return ticket_visible_to_requester(client=client, user=user).values("id", *LIST_ROW.values())
 
 
 def deadlines_by_ticket(ticket_ids: list[int]) -> dict[int, dict[str, datetime]]:

@@ -18,13 +18,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.selectors import one_or_none
+from api.selectors import LIST_ROW, one_or_none
 from calls.models import Call
 from customers.models import AreaType, Customer, HandlingUnit
-from servicedesk import sql
 from sla.models import TimerName
 from sla.policy import BEIJING
 from sla.selectors import deadlines_for
+from tickets.intake import TicketDraft
 from tickets.lifecycle import allowed_actions
 from tickets.models import Category, Channel, Satisfaction, Status, SubType, Ticket, TicketEvent
 
@@ -190,7 +190,22 @@ class TicketCreateInputSerializer(InputSerializer):
         max_length=200,
         required=False,
         allow_blank=True,
-        help_text=_("The party complained about or reported: required for complaint and report."),
+        help_text=_(
+            "The party complained about or reported (complaint, report). When missing the "
+            "order is taken and lists it in `to_complete` for the handler."
+        ),
+    )
+    resident_id = StrictCharField(
+        max_length=18,
+        required=False,
+        allow_blank=True,
+        help_text=_("Householder's resident ID number, 18 characters with check digit (applications)."),
+    )
+    application_channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        required=False,
+        allow_blank=True,
+        help_text=_("Where the application was made (applications)."),
     )
     contact_name = StrictCharField(
         max_length=60,
@@ -208,9 +223,8 @@ class TicketCreateInputSerializer(InputSerializer):
     def validate_customer_account(self, value: str) -> Customer | None:
         if not value:
             return None
-        # On every create the IVR sends: a statement built once (servicedesk.sql).
-        customer = sql.select_one(
-            Customer, where="account_number = %s", params=[value.strip()], parent="service_area"
+        customer = one_or_none(
+            Customer.objects.select_related("service_area").filter(account_number=value.strip())
         )
         if customer is None:
             raise serializers.ValidationError(_("No customer has this account number."))
@@ -242,38 +256,25 @@ class TicketCreateInputSerializer(InputSerializer):
             raise serializers.ValidationError(_("The switch has reported no call with this id."))
         return value
 
-    def to_service_kwargs(self) -> dict[str, Any]:
-        """The validated request as keyword arguments of `tickets.services.ticket_create`."""
+    def to_draft(self) -> TicketDraft:
+        """The validated request as the draft `tickets.services.ticket_create` takes."""
         data = dict(self.validated_data)
         data["customer"] = data.pop("customer_account", None)
-        return {key: value for key, value in data.items() if value not in (None, "")}
+        return TicketDraft(**{key: value for key, value in data.items() if value is not None})
 
 
 class TicketCreatedSerializer(serializers.ModelSerializer):
     deadlines = DeadlinesField()
+    to_complete = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=_("Details the category needs that the channel did not give, for the handler."),
+    )
 
     class Meta:
         model = Ticket
-        fields = ["number", "category", "status", "created_at", "deadlines"]
+        fields = ["number", "category", "status", "created_at", "deadlines", "to_complete"]
         read_only_fields = fields
-
-    def to_representation(self, ticket: Ticket) -> dict[str, Any]:
-        # The create answer is on the hot path of the IVR: built directly, it costs a tenth
-        # of DRF's field walk. The declared fields still document it; the tests pin the shape.
-        # The deadlines the SLA engine has just started (tickets.services.ticket_create
-        # leaves them on the new order), else read.
-        started = getattr(ticket, "timers_started", None)
-        if started is not None:
-            deadlines = {t.name: t.due_at for t in sorted(started, key=lambda t: (t.due_at, t.pk))}
-        else:
-            deadlines = deadlines_for(ticket)
-        return {
-            "number": ticket.number,
-            "category": ticket.category,
-            "status": ticket.status,
-            "created_at": iso(ticket.created_at),
-            "deadlines": {name: iso(due) for name, due in deadlines.items()},
-        }
 
 
 # --- Orders: read ---------------------------------------------------------------------------
@@ -322,6 +323,11 @@ class TicketListItemSerializer(serializers.ModelSerializer):
     handling_unit = serializers.CharField(
         source="handling_unit.code", read_only=True, allow_null=True
     )
+    to_complete = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=_("Details the category needs that the channel did not give, for the handler."),
+    )
     deadlines = DeadlinesField()
 
     class Meta:
@@ -338,6 +344,7 @@ class TicketListItemSerializer(serializers.ModelSerializer):
             "area_type",
             "handling_unit",
             "supervised",
+            "to_complete",
             "created_at",
             "updated_at",
             "deadlines",
@@ -345,25 +352,16 @@ class TicketListItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, row: dict[str, Any]) -> dict[str, Any]:
-        # A page is 50 rows, read as plain values (api.selectors.ticket_rows_for_api): built
-        # directly, a row costs a tenth of model instances walked by DRF's fields (which the
-        # detail keeps). The declared fields document it; the tests pin the shape.
-        return {
-            "number": row["number"],
-            "category": row["category"],
-            "subtype": row["subtype__code"],
-            "channel": row["channel"],
-            "status": row["status"],
-            "caller_phone": row["caller_phone"],
-            "customer_account": row["customer__account_number"],
-            "address": row["address"],
-            "area_type": row["area_type"],
-            "handling_unit": row["handling_unit__code"],
-            "supervised": row["supervised"],
-            "created_at": iso(row["created_at"]),
-            "updated_at": iso(row["updated_at"]),
-            "deadlines": {name: iso(due) for name, due in row["deadlines"].items()},
-        }
+        # The one renderer of a list row, for people and integration clients alike: a plain
+        # row of `api.selectors.ticket_rows_for_api`, its deadlines put on it by
+        # `ticket_rows_with_deadlines`. The declared fields document it; tests pin the shape.
+        answer = {key: _plain(row[column]) for key, column in LIST_ROW.items()}
+        answer["deadlines"] = {name: iso(due) for name, due in row["deadlines"].items()}
+        return answer
+
+
+def _plain(value: Any) -> Any:
+    return iso(value) if isinstance(value, datetime) else value
 
 
 class TicketDetailSerializer(TicketListItemSerializer):

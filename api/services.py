@@ -18,16 +18,9 @@ from django.utils.translation import gettext as _
 
 from api.models import ApiClient, IdempotencyRecord, Scope, token_hash
 from api.selectors import one_or_none
-from servicedesk import sql
+from servicedesk.errors import DomainError
 
 TOKEN_PREFIX = "sd_"
-
-
-class ApiClientError(Exception):
-    def __init__(self, message: str, *, field_errors: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field_errors = field_errors or {}
 
 
 def _new_token() -> str:
@@ -42,7 +35,7 @@ def _clean_scopes(scopes: list[str] | tuple[str, ...]) -> list[str]:
             "scopes": ", ".join(unknown),
             "choices": ", ".join(Scope.values),
         }
-        raise ApiClientError(message, field_errors={"scopes": [message]})
+        raise DomainError(message, field_errors={"scopes": [message]})
     # Kept in the declared order, so the admin and the command line show them alike.
     return [scope for scope in Scope.values if scope in set(scopes)]
 
@@ -56,10 +49,10 @@ def api_client_create(
     name = (name or "").strip()
     if not name:
         message = _("Give the client a name.")
-        raise ApiClientError(message, field_errors={"name": [message]})
+        raise DomainError(message, field_errors={"name": [message]})
     if ApiClient.objects.filter(name=name).exists():
         message = _("A client with this name already exists.")
-        raise ApiClientError(message, field_errors={"name": [message]})
+        raise DomainError(message, field_errors={"name": [message]})
     token = _new_token()
     client = ApiClient.objects.create(
         name=name[:60],
@@ -137,22 +130,18 @@ def idempotency_record(
 ) -> None:
     """Keep the answer under the client's key, in the transaction of the work it answers.
 
-    A key already taken makes the insert fail with IntegrityError — at once, or inside
-    `sql.atomic_writes` with the block's writes at its end — and the transaction with it:
-    the caller then answers with `idempotency_answer`. On PostgreSQL the insert waits for a
+    A key already taken makes the insert fail with IntegrityError, and the transaction with
+    it: the caller then answers with `idempotency_answer`. On PostgreSQL the insert waits for a
     concurrent transaction that inserted the same (client, key) and has not committed yet,
     so of concurrent repeats exactly one keeps its work. (SQLite runs one writer at a time.)
     """
-    sql.insert(
-        sql.new(
-            IdempotencyRecord,
-            client_id=client.pk,
-            key=key,
-            fingerprint=fingerprint,
-            status_code=status_code,
-            response_body=body,
-            created_at=now or timezone.now(),
-        )
+    IdempotencyRecord.objects.create(
+        client=client,
+        key=key,
+        fingerprint=fingerprint,
+        status_code=status_code,
+        response_body=body,
+        created_at=now or timezone.now(),
     )
 
 

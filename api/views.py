@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -33,11 +32,9 @@ from api.models import Scope
 from api.pagination import ApiCursorPagination, BreachCursorPagination
 from api.permissions import HasScope, actor_for, client_of
 from api.selectors import (
-    TicketPage,
     breach_list_for_api,
     ticket_get_for_action,
     ticket_get_for_api,
-    ticket_page_for_api,
     ticket_rows_for_api,
     ticket_rows_with_deadlines,
 )
@@ -58,7 +55,6 @@ from api.serializers import (
     TicketListItemSerializer,
     VisitInputSerializer,
 )
-from servicedesk import sql
 from sla.models import Breach
 from tickets import services as ticket_services
 from tickets.lifecycle import Action, target_of
@@ -122,22 +118,10 @@ class ListApiView(ApiView):
     ) -> Response:
         """One page of the filtered queryset; `complete` adds what the page query did not read."""
         paginator = self.pagination_class()
-        # A list is read hundreds of times a second in a handful of shapes: prepared, the
-        # database plans each shape once per session instead of once per page.
-        with sql.prepared_reads():
-            page = paginator.paginate_queryset(
-                self.filter_queryset(queryset), self.request, view=self
-            )
+        page = paginator.paginate_queryset(self.filter_queryset(queryset), self.request, view=self)
         if complete is not None:
             page = complete(page)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-    def paginated_json(self, rows: TicketPage) -> HttpResponse:
-        """One page of rows that the database writes as JSON: the same answer as `paginated`
-        gives with the list's serializer."""
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(self.filter_queryset(rows), self.request, view=self)
-        return paginator.get_paginated_json([row["json"] for row in page])
 
 
 # --- Orders ---------------------------------------------------------------------------------
@@ -161,9 +145,6 @@ class TicketListCreateApi(ListApiView):
         tags=["tickets"],
     )
     def get(self, request):
-        page = ticket_page_for_api(client=self.client, filters=self.filterset_class)
-        if page is not None:
-            return self.paginated_json(page)
         return self.paginated(
             ticket_rows_for_api(client=self.client, user=request.user),
             TicketListItemSerializer,
@@ -186,8 +167,7 @@ class TicketListCreateApi(ListApiView):
         actor = actor_for(request)
 
         def perform() -> tuple[int, Any]:
-            ticket = ticket_services.ticket_create(actor=actor, **serializer.to_service_kwargs())
-            # The SLA engine left the timers it started on the order: no query for the deadlines.
+            ticket = ticket_services.ticket_create(draft=serializer.to_draft(), actor=actor)
             return status.HTTP_201_CREATED, TicketCreatedSerializer(ticket).data
 
         return respond_idempotently(request, perform)

@@ -18,15 +18,9 @@ from django.utils.translation import gettext as _
 
 from calls.models import Call, Disposition
 from customers.validators import normalize_phone
+from servicedesk.errors import DomainError
 
 EVENT_FIELDS = {"ring": "ring_at", "answer": "answer_at", "hangup": "hangup_at"}
-
-
-class CallError(Exception):
-    def __init__(self, message: str, *, field_errors: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field_errors = field_errors or {}
 
 
 @dataclass(frozen=True)
@@ -42,16 +36,16 @@ def call_event_record(*, call_id: str, event: str, at: datetime, caller_phone: s
     field = EVENT_FIELDS.get(event)
     if field is None:
         message = _("The event must be ring, answer or hangup.")
-        raise CallError(message, field_errors={"event": [message]})
+        raise DomainError(message, field_errors={"event": [message]})
     if not call_id:
         message = _("The call id is required.")
-        raise CallError(message, field_errors={"call_id": [message]})
+        raise DomainError(message, field_errors={"call_id": [message]})
     agent = None
     if agent_username:
         agent = get_user_model().objects.filter(username=agent_username).first()
         if agent is None:
             message = _("No agent with this username.")
-            raise CallError(message, field_errors={"agent": [message]})
+            raise DomainError(message, field_errors={"agent": [message]})
     with transaction.atomic():
         call, created = _get_or_create_locked(call_id=call_id, caller_phone=caller_phone)
         updates: dict[str, object] = {}
@@ -84,7 +78,7 @@ def call_set_disposition(*, call: Call, disposition: str, note: str = "") -> Cal
     """What the call became (wrong number, nuisance…), chosen by the agent in one action."""
     if disposition not in Disposition or not disposition:
         message = _("Choose what the call was.")
-        raise CallError(message, field_errors={"disposition": [message]})
+        raise DomainError(message, field_errors={"disposition": [message]})
     call.disposition = disposition
     call.note = note[:200]
     call.save(update_fields=["disposition", "note"])
@@ -105,12 +99,12 @@ def call_record_disposition(*, agent, disposition: str, call_id: str = "", calle
         call = Call.objects.select_for_update().filter(call_id=call_id).first()
         if call is None:
             message = _("No call with this id.")
-            raise CallError(message, field_errors={"call_id": [message]})
+            raise DomainError(message, field_errors={"call_id": [message]})
     else:
         try:
             phone = normalize_phone(caller_phone)
         except ValidationError as exc:
-            raise CallError(exc.messages[0], field_errors={"caller_phone": exc.messages}) from None
+            raise DomainError(exc.messages[0], field_errors={"caller_phone": exc.messages}) from None
         call = Call.objects.create(
             call_id=f"manual-{agent.pk if agent else 0}-{now:%Y%m%d%H%M%S%f}", caller_phone=phone,
             agent=agent, ring_at=now, answer_at=now,

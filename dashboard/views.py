@@ -24,7 +24,8 @@ from dashboard import charts, exports, selectors
 from dashboard.forms import AcknowledgeForm, BreachFilterForm, ReportFilterForm
 from dashboard.metrics import period_metrics, scope_build, thresholds_current
 from dashboard.models import MetricSettings
-from sla import services as sla_services
+from servicedesk.errors import DomainError
+from tickets.services import ticket_breach_acknowledge
 from sla.models import Breach
 from sla.selectors import timers_estimated_running
 from tickets.models import Category
@@ -186,13 +187,13 @@ def breach_acknowledge(request, pk: int):
         messages.error(request, _("Write a comment on the breach."))
         return redirect(back)
     try:
-        sla_services.breach_acknowledge(
+        ticket_breach_acknowledge(
             breach=breach,
             user=request.user,
             comment=form.cleaned_data["comment"],
             now=timezone.now(),
         )
-    except sla_services.SlaError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(

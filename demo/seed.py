@@ -19,8 +19,9 @@ from customers.models import AreaType, Customer, CustomerPhone, HandlingUnit, Se
 from customers.validators import resident_id_check_digit
 from knowledge.models import Article, ArticleCategory
 from outages.models import Outage
+from servicedesk.errors import DomainError
 from tickets import services
-from tickets.errors import TicketError
+from tickets.intake import TicketDraft
 from tickets.models import Category, Channel, Satisfaction, SubType, Ticket
 
 DEMO_PASSWORD = "demo12345"
@@ -276,7 +277,7 @@ def _orders(customers: list[Customer], users: dict[str, User], rng: random.Rando
                     category=category, customer=customer, subtype=subtype, agent=agent, at=at, stage=stage,
                     channel=rng.choice(channels), rng=rng, handler_for=handler_for, crew_user=crew_user, now=now,
                 )
-        except TicketError:
+        except DomainError:
             continue
         created += ticket is not None
     return created + _linked_orders(customers, agents[0], subtypes, now)
@@ -290,21 +291,11 @@ def _linked_orders(customers, agent, subtypes, now) -> int:
     created = 0
     for minutes, customer in enumerate(east[:6]):
         at = now - timedelta(minutes=50 - minutes * 7)
-        ticket = services.ticket_create(
-            category=Category.REPAIR, caller_phone=customer.phones.all()[0].number, description="突然停电，整栋楼都没电",
-            actor=agent, customer=customer, subtype=repair_lv, now=at,
-        )
+        ticket = services.ticket_create(draft=TicketDraft(category=Category.REPAIR, caller_phone=customer.phones.all()[0].number, description="突然停电，整栋楼都没电", customer=customer, subtype=repair_lv), actor=agent, now=at)
         services.ticket_merge(ticket=ticket, actor=agent, outage=outage, note="已告知客户预计恢复时间", now=at)
         created += 1
-    master = services.ticket_create(
-        category=Category.REPAIR, caller_phone="13912340000", description="小区门口电线杆倾斜，电线下垂",
-        actor=agent, customer=east[6], subtype=repair_lv, now=now - timedelta(minutes=25), dispatch=True,
-    )
-    child = services.ticket_create(
-        category=Category.REPAIR, caller_phone="13912340001", description="路过看到电线杆倾斜（同一故障）",
-        actor=agent, subtype=repair_lv, address=master.address, service_area=master.service_area,
-        now=now - timedelta(minutes=20),
-    )
+    master = services.ticket_create(draft=TicketDraft(category=Category.REPAIR, caller_phone="13912340000", description="小区门口电线杆倾斜，电线下垂", customer=east[6], subtype=repair_lv), actor=agent, now=now - timedelta(minutes=25), dispatch=True)
+    child = services.ticket_create(draft=TicketDraft(category=Category.REPAIR, caller_phone="13912340001", description="路过看到电线杆倾斜（同一故障）", subtype=repair_lv, address=master.address, service_area=master.service_area), actor=agent, now=now - timedelta(minutes=20))
     services.ticket_merge(ticket=child, actor=agent, master=master, now=now - timedelta(minutes=20))
     return created + 2
 
@@ -339,10 +330,7 @@ def _order_story(*, category, customer, subtype, agent, at, stage, channel, rng,
         extra.update(answer_on_call=True, reply="已按知识库口径答复客户")
     elif category == Category.INQUIRY:
         extra["reply_form"] = "callback"
-    ticket = services.ticket_create(
-        category=category, caller_phone=phone, description=rng.choice(DESCRIPTIONS[category]), actor=agent,
-        channel=channel, customer=customer, subtype=subtype, now=at, **extra,
-    )
+    ticket = services.ticket_create(draft=TicketDraft(category=category, caller_phone=phone, description=rng.choice(DESCRIPTIONS[category]), channel=channel, customer=customer, subtype=subtype, **extra), actor=agent, now=at)
     if answered:
         if stage == "archived":
             ticket = services.ticket_archive(ticket=ticket, actor=agent,

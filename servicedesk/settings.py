@@ -93,14 +93,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Only the statements servicedesk.sql prepares are planned in advance (the ORM sends
-    # its SQL with the values in). Each of them is written for one plan whatever the values
-    # (a lookup by key, an ordered range scan under a LIMIT), yet PostgreSQL's default kept
-    # re-planning a list's cursor page on every request, its plan never estimated cheaper
-    # than one made for the values at hand: half of what a page cost the database.
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sla.models import Breach, EscalationStep, Holiday, HolidayYear, Notification, SlaRule, Timer
 from sla.selectors import work_calendar_clear
-from sla.services import RULE_TERMS, sla_rule_revise
+from sla.services.rules import RULE_TERMS, sla_rule_revise
 
 
 @admin.register(SlaRule)

@@ -9,11 +9,9 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from calls.models import Call
-from servicedesk import sql
 from sla.models import (
     ELAPSED_UNITS,
     Holiday,
@@ -55,48 +53,13 @@ def running_timers_prefetch() -> Prefetch:
     )
 
 
-# "Running" in SQL, as `running_timers_prefetch` says it to the ORM.
-RUNNING_SQL = "stopped_at IS NULL"
-
-
 def running_deadlines_of(ticket_ids: list[int]) -> list[tuple[int, str, datetime]]:
     """(order id, timer name, due time in UTC) of the running timers of these orders, soonest
-    due first: the deadlines of a page of orders, in one query.
-
-    A list page asks this hundreds of times a second. On PostgreSQL it is one prepared
-    statement taking the ids as an array (an IN list of fifty literals costs the server
-    more to parse and plan than to run); it reads what ``running_timers_prefetch`` reads.
-    """
+    due first: the deadlines of a page of orders, in one query."""
     if not ticket_ids:
         return []
-    if connection.vendor != "postgresql":
-        running = running_timers_prefetch().queryset
-        return list(
-            running.filter(ticket_id__in=ticket_ids).values_list("ticket_id", "name", "due_at")
-        )
-    with connection.cursor() as cursor:
-        sql.execute(
-            cursor,
-            kind="running",
-            table=Timer._meta.db_table,
-            sql=f"SELECT ticket_id, name, due_at FROM {Timer._meta.db_table} "
-            f"WHERE ticket_id = ANY(%s) AND {RUNNING_SQL} ORDER BY due_at, id",
-            params=[list(ticket_ids)],
-        )
-        return cursor.fetchall()
-
-
-def running_deadlines_json_sql(ticket_id: str, *, write_time: str) -> str:
-    """PostgreSQL: an SQL expression for the running timers of the order whose id is the
-    SQL `ticket_id`, as a JSON object of timer name → due time, soonest due first — what
-    ``deadlines_for`` gives, for a list the database writes as JSON. `write_time` names
-    the SQL function that writes a time as text."""
-    table = Timer._meta.db_table
-    return (
-        f"COALESCE((SELECT json_object_agg(timer.name, {write_time}(timer.due_at) "
-        f"ORDER BY timer.due_at, timer.id) FROM {table} timer "
-        f"WHERE timer.ticket_id = {ticket_id} AND timer.{RUNNING_SQL}), '{{}}')"
-    )
+    running = running_timers_prefetch().queryset
+    return list(running.filter(ticket_id__in=ticket_ids).values_list("ticket_id", "name", "due_at"))
 
 
 def estimated_deadlines_for(ticket: Any) -> dict[str, datetime]:

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from sla.selectors import notifications_for, notifications_unread_for
-from sla.services import notification_mark_read
+from sla.services.notifications import notification_mark_read
 
 
 @login_required

@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from customers.models import AreaType, Customer, CustomerPhone, HandlingUnit, ServiceArea
-from tickets.services import Actor
+from servicedesk.actors import Actor
 
 # Live-server tests (browser) need sync ORM calls from the Playwright thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -1,8 +1,10 @@
 """The forms of the agent console and the order page.
 
-They check what the agent typed field by field, in Chinese, before any service runs; the
-services check the rules again and their TicketError.field_errors land on the same fields
-(``add_service_errors``). Labels are written in the templates, next to the shortcuts.
+They check the shape of what the agent typed (lengths, choices, rows that exist) and the
+console's own questions (the repair triage); the rules of a new order live in
+``tickets.intake`` and come back from the service as DomainError.field_errors on the same
+fields (``add_service_errors``), with the messages the API gives. Labels are written in the
+templates, next to the shortcuts.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.models import Disposition
 from customers.models import AreaType, Customer, HandlingUnit
-from customers.validators import normalize_phone, validate_resident_id
 from knowledge.models import Article
 from outages.models import Outage
+from servicedesk.errors import DomainError
+from tickets.intake import TicketDraft, draft_clean
 from tickets.models import Category, Channel, ReplyForm, Satisfaction, SubType
 from tickets.permissions import HASTEN
 
@@ -31,7 +34,7 @@ SERVICE_FIELD_ALIASES = {
 
 
 def add_service_errors(form: forms.Form, error: Any) -> None:
-    """Put a TicketError (or CallError) from a service on the form, one message per field."""
+    """Put a DomainError (or DomainError) from a service on the form, one message per field."""
     placed = False
     for name, messages in (getattr(error, "field_errors", None) or {}).items():
         field = SERVICE_FIELD_ALIASES.get(name, name)
@@ -43,7 +46,7 @@ def add_service_errors(form: forms.Form, error: Any) -> None:
 
 
 class IntakeForm(forms.Form):
-    """A new order from the call-intake screen; `service_kwargs()` feeds ticket_create."""
+    """A new order from the call-intake screen; `draft()` feeds ticket_create."""
 
     caller_phone = forms.CharField(
         max_length=30, error_messages={"required": _("Enter the caller's phone number.")}
@@ -94,9 +97,6 @@ class IntakeForm(forms.Form):
     # Complaint / report.
     party = forms.CharField(required=False, max_length=200)
 
-    def clean_caller_phone(self) -> str:
-        return normalize_phone(self.cleaned_data["caller_phone"])
-
     def clean_customer(self) -> Customer | None:
         customer_id = self.cleaned_data.get("customer")
         if not customer_id:
@@ -121,16 +121,6 @@ class IntakeForm(forms.Form):
             return None
         return Article.objects.filter(pk=article_id).first()
 
-    def clean_contact_phone(self) -> str:
-        value = self.cleaned_data.get("contact_phone", "")
-        return normalize_phone(value) if value.strip() else ""
-
-    def clean_resident_id(self) -> str:
-        value = (self.cleaned_data.get("resident_id") or "").strip().upper()
-        if value:
-            validate_resident_id(value)
-        return value
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("link_outage"):
@@ -148,97 +138,74 @@ class IntakeForm(forms.Form):
             if "category" not in self.errors:
                 self.add_error("category", _("Choose the service category (Alt+1 to Alt+5)."))
             return data
-        required = self._required_for(category, data)
-        for name, message in required.items():
-            value = data.get(name)
-            if name not in self.errors and (value is None or not str(value).strip()):
-                self.add_error(name, message)
-        subtype = data.get("subtype")
-        if subtype is not None and subtype.category != category:
-            self.add_error("subtype", _("This sub-type belongs to another category."))
-        detail = data.get("detail")
-        if detail is not None and (subtype is None or detail.parent_id != subtype.pk):
-            self.add_error("detail", _("This detail does not belong to the chosen sub-type."))
-        return data
-
-    @staticmethod
-    def _required_for(category: str, data: dict[str, Any]) -> dict[str, Any]:
-        required: dict[str, Any] = {"description": _("Write down what the caller reports.")}
-        if category == Category.REPAIR:
-            required["inside_installation"] = _(
-                "First ask whether the fault is inside the customer's own installation."
+        # The triage question comes first on the console: is the fault inside the customer's
+        # own installation? (The rules of the order itself are tickets.intake's.)
+        if category == Category.REPAIR and not data.get("inside_installation"):
+            self.add_error(
+                "inside_installation",
+                _("First ask whether the fault is inside the customer's own installation."),
             )
-            if data.get("customer") is None:
-                required["address"] = _(
-                    "Enter the fault address: the crew needs it to find the place."
-                )
-        elif category == Category.INQUIRY:
-            if (data.get("reply_form") or ReplyForm.ON_CALL) == ReplyForm.ON_CALL:
-                required["reply"] = _("Write down the answer given on the call.")
-        elif category == Category.APPLICATION:
-            required["subtype"] = _("Choose what the customer applies for.")
-            required["resident_id"] = _("Enter the householder's resident ID number.")
-            required["contact_name"] = _("Enter the contact person.")
-            required["contact_phone"] = _("Enter the contact phone.")
-        elif category == Category.COMPLAINT:
-            required["subtype"] = _("Choose what the complaint is about.")
-            required["party"] = _("Enter the unit or person complained about.")
-        elif category == Category.REPORT:
-            required["subtype"] = _("Choose what is reported.")
-            required["party"] = _("Enter the unit or person reported.")
-        return required
+        # Every rule's message at once, from the rules the service applies on submit.
+        try:
+            draft_clean(self.draft()[0], require_details=True)
+        except DomainError as error:
+            for name, messages in error.field_errors.items():
+                field = SERVICE_FIELD_ALIASES.get(name, name)
+                if field in self.fields and field not in self.errors:
+                    for message in messages:
+                        self.add_error(field, message)
+        return data
 
     @property
     def outage(self) -> Outage | None:
         return self.cleaned_data.get("link_outage")
 
-    def service_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for tickets.services.ticket_create (without actor and now)."""
+    def draft(self) -> tuple[TicketDraft, bool]:
+        """The order as typed, for tickets.services.ticket_create, and whether the submit
+        sends it on to its unit at once (not when the agent resolved it on the call)."""
         data = self.cleaned_data
         category = data["category"]
-        kwargs: dict[str, Any] = {
+        fields: dict[str, Any] = {
             "category": category,
-            "caller_phone": data["caller_phone"],
-            "description": data["description"].strip(),
+            "caller_phone": data.get("caller_phone", ""),
+            "description": data.get("description", ""),
             "channel": Channel.PHONE,
             "customer": data.get("customer"),
             "subtype": data.get("subtype"),
             "detail": data.get("detail"),
-            "address": data.get("address", "").strip(),
+            "address": data.get("address", ""),
             "area_type": data.get("area_type", ""),
             "call_id": data.get("call_id", ""),
-            "handling_unit": data.get("handling_unit"),
-            "dispatch": True,
         }
+        dispatch = True
         if category == Category.REPAIR:
             inside = data.get("inside_installation") == INSIDE_YES
-            kwargs.update(
+            fields.update(
                 inside_customer_installation=inside,
-                feeder=data.get("feeder", "").strip(),
-                transformer_area=data.get("transformer_area", "").strip(),
-                paid_override_reason=data.get("paid_override_reason", "").strip(),
+                feeder=data.get("feeder", ""),
+                transformer_area=data.get("transformer_area", ""),
+                paid_override_reason=data.get("paid_override_reason", ""),
             )
             if inside:
-                kwargs["dispatch"] = False
-                if kwargs["subtype"] is None:
-                    kwargs["subtype"] = SubType.objects.filter(code="repair-customer").first()
+                dispatch = False
+                if fields["subtype"] is None:
+                    fields["subtype"] = SubType.objects.filter(code="repair-customer").first()
         elif category == Category.INQUIRY:
             reply_form = data.get("reply_form") or ReplyForm.ON_CALL
-            kwargs.update(reply_form=reply_form, knowledge_article=data.get("knowledge_article"))
+            fields.update(reply_form=reply_form, knowledge_article=data.get("knowledge_article"))
             if reply_form == ReplyForm.ON_CALL:
-                kwargs.update(
-                    answer_on_call=True, reply=data.get("reply", "").strip(), dispatch=False
-                )
+                fields.update(answer_on_call=True, reply=data.get("reply", ""))
+                dispatch = False
         elif category == Category.APPLICATION:
-            kwargs.update(
+            fields.update(
                 application_channel=data.get("application_channel") or Channel.PHONE,
                 resident_id=data.get("resident_id", ""),
-                contact_name=data.get("contact_name", "").strip(),
+                contact_name=data.get("contact_name", ""),
                 contact_phone=data.get("contact_phone", ""),
             )
         else:
-            kwargs["party"] = data.get("party", "").strip()
-        return kwargs
+            fields["party"] = data.get("party", "")
+        return TicketDraft(**fields), dispatch
 
 
 class HastenForm(forms.Form):

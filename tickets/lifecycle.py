@@ -2,7 +2,7 @@
 
 accepted → dispatched → acknowledged → on_site (repair only) → resolved → visited → archived,
 plus cancelled and merged. Read it as: "action A on an order of category C in state S
-goes to state T". Anything not listed is refused (TransitionNotAllowed) and changes nothing.
+goes to state T". Anything not listed is refused (NotAllowed) and changes nothing.
 """
 
 from __future__ import annotations

@@ -152,16 +152,19 @@ class Ticket(models.Model):
         _("area type to confirm"), default=False,
         help_text=_("The area type was unknown: the strictest (urban) limit applies until confirmed."),
     )
+    to_complete = models.JSONField(
+        _("details to complete"), default=list, blank=True,
+        help_text=_("Details the category needs that the channel did not give (e.g. the party "
+                    "complained about): taken anyway, for the handler to complete."),
+    )
     is_important = models.BooleanField(_("important customer"), default=False)
 
     # Repeat calls, supervision and merging.
     call_count = models.PositiveIntegerField(_("calls"), default=1)
     supervised = models.BooleanField(_("supervised"), default=False)
-    # Set by the SLA engine's follow-up of the order's first breach (sla.services.
-    # breach_followup: right after the scan that records it, within seconds in a storm); a
-    # breach is never undone. What the lists' `breached` filter reads: a flag with a partial
-    # index finds the newest breached orders in one short scan, where asking the breach
-    # table for each order walked thousands of unbreached ones first.
+    # Set by the follow-up of the order's first breach (tickets.services.
+    # tickets_breach_followup, right after the scan that records it); a breach is never
+    # undone. What the lists' `breached` filter reads, through a partial index.
     breached = models.BooleanField(_("limit breached"), default=False, editable=False)
     supervised_at = models.DateTimeField(_("supervised since"), null=True, blank=True)
     master = models.ForeignKey(

@@ -2,34 +2,37 @@
 
 The call-intake page, the crew pages and the REST API call the same function for the same
 action. Each runs in one transaction, validates before saving, appends a timeline event,
-tells the SLA engine which life-cycle event happened, and raises TicketError (or its
-TransitionNotAllowed) for anything the rules refuse — in which case nothing is stored.
+tells the SLA engine which life-cycle event happened, and raises DomainError (or its
+NotAllowed) for anything the rules refuse — in which case nothing is stored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from calls import services as call_services
 from calls.models import Call, Disposition
-from customers.models import AreaType, Customer, HandlingUnit, ServiceArea
-from customers.validators import normalize_phone, validate_resident_id
+from customers.models import AreaType, HandlingUnit
 from outages.models import Outage
-from servicedesk import sql
-from sla import services as sla_services
+from servicedesk.actors import SLA, Actor
+from servicedesk.errors import DomainError, NotAllowed
+from sla.models import Breach, Timer, TimerName
+from sla.services import breaches as sla_breaches
+from sla.services import notifications as sla_notifications
+from sla.services import timers as sla_timers
 from tickets import routing
-from tickets.errors import TicketError, TransitionNotAllowed
+from tickets.intake import TicketDraft, draft_clean
 from tickets.lifecycle import Action, target_of
 from tickets.models import (
     Category,
@@ -38,7 +41,6 @@ from tickets.models import (
     ReplyForm,
     Satisfaction,
     Status,
-    SubType,
     Ticket,
     TicketEvent,
 )
@@ -46,21 +48,6 @@ from tickets.models import (
 BEIJING = ZoneInfo("Asia/Shanghai")
 # Several hastenings mark an order supervised (督办); supervisors see those first.
 HASTENINGS_TO_SUPERVISE: int = getattr(settings, "TICKETS_HASTENINGS_TO_SUPERVISE", 2)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did it: a signed-in user, or an integration client / the system by name."""
-
-    user: AbstractBaseUser | None = None
-    label: str = ""
-
-    @property
-    def user_id(self) -> int | None:
-        return self.user.pk if self.user is not None else None
-
-
-SYSTEM = Actor(label="system")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -76,209 +63,116 @@ def ticket_number_for(*, pk: int, created_at: datetime) -> str:
     return f"{created_at.astimezone(BEIJING):%Y%m%d}{pk:010d}"
 
 
-def _insert_numbered(ticket: Ticket, *, now: datetime) -> None:
-    """Insert the order with its number in one write.
-
-    On PostgreSQL the id is drawn from the table's sequence ahead (`sql.new_id`), so the row
-    is written once, number included; updating it afterwards would write a second version
-    of the row into every index of a table that grows by thousands of rows a day. SQLite has
-    no sequence to draw from: insert, then set the number.
-    """
-    ticket.pk = sql.new_id(Ticket)
-    if ticket.pk is not None:
-        ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
-    sql.insert(ticket)
-    if ticket.number is None:  # SQLite: the id came from the insert
-        ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
-        Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
-
-
 def _event(ticket: Ticket, *, at: datetime, kind: str, actor: Actor, action: str = "",
            from_status: str = "", to_status: str = "", note: str = "",
            data: dict[str, Any] | None = None) -> TicketEvent:
-    event = sql.new(
-        TicketEvent, ticket=ticket, at=at, kind=kind, actor_id=actor.user_id, actor_label=actor.label,
+    return TicketEvent.objects.create(
+        ticket=ticket, at=at, kind=kind, actor_id=actor.user_id, actor_label=actor.label,
         action=action, from_status=from_status, to_status=to_status, note=note, data=data or {},
     )
-    sql.insert(event)
-    return event
+
+
+def _sla(ticket: Ticket, *, event: str, at: datetime) -> None:
+    """Tell the SLA engine what happened; it starts and stops the clocks. A clock stopped
+    after its due time whose breach the scanner had not yet recorded gets its breach now,
+    and the order its follow-up, in the same transaction."""
+    change = sla_timers.timers_on_event(ticket=ticket, event=event, at=at)
+    if change.late_breach_ids:
+        breaches = list(Breach.objects.filter(pk__in=change.late_breach_ids))
+        _breaches_follow_up(breaches, now=at)
 
 
 # --- Create ---------------------------------------------------------------------------------
 
 
-def _clean_create(
-    *, category: str, caller_phone: str, description: str, channel: str, subtype: SubType | None,
-    detail: SubType | None, area_type: str, resident_id: str,
-    contact_phone: str, reply_form: str, answer_on_call: bool, reply: str,
-    inside_customer_installation: bool, party: str,
-) -> dict[str, Any]:
-    errors: dict[str, list[str]] = {}
-    cleaned: dict[str, Any] = {}
-
-    def add(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(str(message))
-
-    if category not in Category:
-        add("category", _("Choose one of the five service categories."))
-    try:
-        cleaned["caller_phone"] = normalize_phone(caller_phone)
-    except ValidationError as exc:
-        add("caller_phone", exc.messages[0])
-    if not (description or "").strip():
-        add("description", _("Describe what the caller reports."))
-    if channel not in Channel:
-        add("channel", _("Unknown channel."))
-    if area_type and area_type not in AreaType:
-        add("area_type", _("The area type must be urban, rural or remote."))
-    if subtype is not None and subtype.category != category:
-        add("subtype", _("This sub-type belongs to another category."))
-    if detail is not None and (subtype is None or detail.parent_id != subtype.pk):
-        add("detail", _("This detail does not belong to the chosen sub-type."))
-    if resident_id:
-        try:
-            validate_resident_id(resident_id)
-        except ValidationError as exc:
-            add("resident_id", exc.messages[0])
-    if contact_phone:
-        try:
-            cleaned["contact_phone"] = normalize_phone(contact_phone)
-        except ValidationError as exc:
-            add("contact_phone", exc.messages[0])
-    if reply_form and reply_form not in ReplyForm:
-        add("reply_form", _("Unknown reply form."))
-    if category == Category.INQUIRY and answer_on_call and not (reply or "").strip():
-        add("reply", _("Write down the answer given on the call."))
-    if category in (Category.COMPLAINT, Category.REPORT) and not (party or "").strip():
-        add("party", _("Name the party complained about or reported."))
-    if category != Category.REPAIR and inside_customer_installation:
-        add("inside_customer_installation", _("Only a repair can be a fault inside the customer's installation."))
-    if errors:
-        raise TicketError(_("Please correct the marked fields."), field_errors=errors)
-    return cleaned
-
-
 def ticket_create(
     *,
-    category: str,
-    caller_phone: str,
-    description: str,
+    draft: TicketDraft,
     actor: Actor,
-    channel: str = Channel.PHONE,
-    customer: Customer | None = None,
-    subtype: SubType | None = None,
-    detail: SubType | None = None,
-    address: str = "",
-    area_type: str = "",
-    service_area: ServiceArea | None = None,
-    call_id: str = "",
-    call_at: datetime | None = None,
-    reply_form: str = "",
-    reply: str = "",
-    answer_on_call: bool = False,
-    knowledge_article: Any = None,
-    resident_id: str = "",
-    contact_name: str = "",
-    contact_phone: str = "",
-    application_channel: str = "",
-    feeder: str = "",
-    transformer_area: str = "",
-    inside_customer_installation: bool = False,
-    asset_owner: str = "",
-    paid_override_reason: str = "",
-    party: str = "",
+    require_details: bool = False,
     dispatch: bool = False,
     handling_unit: HandlingUnit | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Take a new order. Times are the server's clock (UTC).
+    """Take a new order from any channel. Times are the server's clock (UTC).
 
-    - `answer_on_call`: an inquiry answered while the caller is on the line is resolved at once.
-    - `inside_customer_installation`: a repair whose fault is the customer's own is guided by
-      phone and resolved at once, without a crew (paid beyond the property boundary).
+    The draft is checked by `tickets.intake.draft_clean`: a wrong value is refused with a
+    message per field; a detail the category needs and the caller did not give is refused
+    when `require_details` (the agent on the call asks for it) and otherwise taken and
+    listed in `to_complete` for the handler.
+
+    - `draft.answer_on_call`: an inquiry answered while the caller is on the line is
+      resolved at once.
+    - `draft.inside_customer_installation`: a repair whose fault is the customer's own is
+      guided by phone and resolved at once, without a crew (paid beyond the property boundary).
     - `dispatch`: send it on to its handling unit in the same transaction (the console's submit).
     - A repair whose area type is unknown is still taken: urban (the strictest limit) applies
       and the order is flagged for the agent to confirm.
     """
     now = _now(now)
-    cleaned = _clean_create(
-        category=category, caller_phone=caller_phone, description=description, channel=channel,
-        subtype=subtype, detail=detail, area_type=area_type,
-        resident_id=resident_id, contact_phone=contact_phone, reply_form=reply_form,
-        answer_on_call=answer_on_call, reply=reply,
-        inside_customer_installation=inside_customer_installation, party=party,
-    )
-    # Refusals come above, before the transaction opens. Below, no savepoint of its own: a
-    # failure after the first write dooms the caller's transaction as well (the API's
-    # Idempotency-Key, an outage's call), which every caller wants, and the API saves two
-    # statements per order.
-    with transaction.atomic(savepoint=False):
-        if service_area is None and customer is not None:
-            service_area = customer.service_area
-        resolved_area_type = area_type or (service_area.area_type if service_area else "")
+    draft, to_complete = draft_clean(draft, require_details=require_details)
+    with transaction.atomic():
+        customer = draft.customer
+        service_area = draft.service_area or (customer.service_area if customer else None)
+        area_type = draft.area_type or (service_area.area_type if service_area else "")
         call = None
-        if call_id:
+        if draft.call_id:
             call, _created = Call.objects.get_or_create(
-                call_id=call_id, defaults={"caller_phone": cleaned["caller_phone"], "agent_id": actor.user_id}
+                call_id=draft.call_id,
+                defaults={"caller_phone": draft.caller_phone, "agent_id": actor.user_id},
             )
-        if not asset_owner and category == Category.REPAIR:
-            asset_owner = "customer" if inside_customer_installation else "utility"
+        repair = draft.category == Category.REPAIR
+        inside = draft.inside_customer_installation
+        asset_owner = draft.asset_owner or (("customer" if inside else "utility") if repair else "")
         # Service on utility-owned facilities is free; work inside the customer's own
         # installation is paid. The agent may override with a reason.
-        is_paid = asset_owner == "customer"
-        if paid_override_reason:
-            is_paid = not is_paid
-
-        ticket = sql.new(
-            Ticket,
-            category=category,
-            subtype=subtype,
-            detail=detail,
-            channel=channel,
+        is_paid = (asset_owner == "customer") != bool(draft.paid_override_reason)
+        ticket = Ticket(
+            category=draft.category,
+            subtype=draft.subtype,
+            detail=draft.detail,
+            channel=draft.channel,
             status=Status.ACCEPTED,
-            caller_phone=cleaned["caller_phone"],
-            call_at=call_at or (call.ring_at if call and call.ring_at else now),
+            caller_phone=draft.caller_phone,
+            call_at=draft.call_at or (call.ring_at if call and call.ring_at else now),
             call=call,
             customer=customer,
-            address=address or (customer.address if customer else ""),
-            description=description.strip(),
+            address=draft.address or (customer.address if customer else ""),
+            description=draft.description,
             owner_id=actor.user_id,
             created_via=actor.label if actor.user is None else "",
             service_area=service_area,
-            area_type=resolved_area_type or AreaType.URBAN,
-            area_type_unconfirmed=not resolved_area_type,
+            area_type=area_type or AreaType.URBAN,
+            area_type_unconfirmed=not area_type,
+            to_complete=to_complete,
             is_important=bool(customer and customer.is_important),
-            reply_form=reply_form or (ReplyForm.ON_CALL if answer_on_call else ""),
-            knowledge_article=knowledge_article,
-            resident_id=resident_id.strip().upper(),
-            contact_name=contact_name,
-            contact_phone=cleaned.get("contact_phone", ""),
-            application_channel=application_channel,
-            feeder=feeder or (customer.feeder if customer else ""),
-            transformer_area=transformer_area or (customer.transformer_area if customer else ""),
-            inside_customer_installation=inside_customer_installation,
+            reply_form=draft.reply_form or (ReplyForm.ON_CALL if draft.answer_on_call else ""),
+            knowledge_article=draft.knowledge_article,
+            resident_id=draft.resident_id,
+            contact_name=draft.contact_name,
+            contact_phone=draft.contact_phone,
+            application_channel=draft.application_channel,
+            feeder=draft.feeder or (customer.feeder if customer else ""),
+            transformer_area=draft.transformer_area or (customer.transformer_area if customer else ""),
+            inside_customer_installation=inside,
             asset_owner=asset_owner,
             is_paid=is_paid,
-            paid_override_reason=paid_override_reason,
-            party=party,
+            paid_override_reason=draft.paid_override_reason,
+            party=draft.party,
             created_at=now,
         )
-        _insert_numbered(ticket, now=now)
+        ticket.save()
+        # The number derives from the id the insert drew.
+        ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
+        ticket.save(update_fields=["number"])
         _event(ticket, at=now, kind=TicketEvent.Kind.CREATED, actor=actor, to_status=Status.ACCEPTED)
         if call is not None and not call.disposition:
             Call.objects.filter(pk=call.pk, disposition="").update(disposition=Disposition.ORDER)
-        started = sla_services.sla_ticket_event(ticket=ticket, event="created", at=now)
-        if call is not None and call.hangup_at is not None:
-            sla_services.sla_ticket_event(ticket=ticket, event="call_ended", at=call.hangup_at)
-        else:
-            # The deadlines of the new order as taken, for the answer to whoever sent it (the
-            # API), without asking the database again. Only as of this moment: anything that
-            # reads deadlines later asks the database (sla.selectors.deadlines_for).
-            ticket.timers_started = started
+        _sla(ticket, event="created", at=now)
 
-        if category == Category.INQUIRY and answer_on_call:
-            return ticket_resolve(ticket=ticket, actor=actor, reply=reply, now=now)
-        if category == Category.REPAIR and inside_customer_installation:
+        if draft.category == Category.INQUIRY and draft.answer_on_call:
+            return ticket_resolve(ticket=ticket, actor=actor, reply=draft.reply, now=now)
+        if repair and inside:
             return ticket_resolve(
                 ticket=ticket, actor=actor, now=now,
                 work_done=_("Fault inside the customer's installation: guided by phone, no crew sent."),
@@ -302,7 +196,7 @@ def _lock_allowed(ticket: Ticket, *, action: str) -> tuple[Ticket, str]:
     locked = _lock(ticket)
     allowed = target_of(action=action, category=locked.category, status=locked.status)
     if allowed is None:
-        raise TransitionNotAllowed(
+        raise NotAllowed(
             _("“%(action)s” is not allowed for a %(category)s order that is %(status)s.")
             % {
                 "action": Action(action).label,
@@ -345,13 +239,13 @@ def ticket_dispatch(*, ticket: Ticket, actor: Actor, unit: HandlingUnit | None =
     )
     if target_unit is None:
         message = _("No handling unit receives this order; choose one.")
-        raise TicketError(message, field_errors={"handling_unit": [message]})
+        raise DomainError(message, field_errors={"handling_unit": [message]})
     locked, _source = _record_move(locked, action=Action.DISPATCH, target=allowed, actor=actor, now=now,
                                    note=note, data={"unit": target_unit.pk, "unit_name": target_unit.name})
     locked.handling_unit = target_unit
     locked.dispatched_at = now
     _save(locked, ["handling_unit", "dispatched_at"])
-    sla_services.sla_ticket_event(ticket=locked, event="dispatched", at=now)
+    _sla(locked, event="dispatched", at=now)
     return locked
 
 
@@ -363,7 +257,7 @@ def ticket_acknowledge(*, ticket: Ticket, actor: Actor, note: str = "", now: dat
     locked.acknowledged_at = now
     locked.handler_id = actor.user_id or locked.handler_id
     _save(locked, ["acknowledged_at", "handler"])
-    sla_services.sla_ticket_event(ticket=locked, event="acknowledged", at=now)
+    _sla(locked, event="acknowledged", at=now)
     return locked
 
 
@@ -378,9 +272,9 @@ def ticket_record_arrival(*, ticket: Ticket, actor: Actor, note: str = "", now: 
         locked.acknowledged_at = now
         locked.handler_id = actor.user_id or locked.handler_id
         fields += ["acknowledged_at", "handler"]
-        sla_services.sla_ticket_event(ticket=locked, event="acknowledged", at=now)
+        _sla(locked, event="acknowledged", at=now)
     _save(locked, fields)
-    sla_services.sla_ticket_event(ticket=locked, event="arrived", at=now)
+    _sla(locked, event="arrived", at=now)
     return locked
 
 
@@ -410,8 +304,8 @@ def ticket_resolve(*, ticket: Ticket, actor: Actor, cause: str = "", work_done: 
         fields.append("power_on_at")
     _save(locked, fields)
     if locked.restored_at:
-        sla_services.sla_ticket_event(ticket=locked, event="restored", at=now)
-    sla_services.sla_ticket_event(ticket=locked, event="resolved", at=now)
+        _sla(locked, event="restored", at=now)
+    _sla(locked, event="resolved", at=now)
     return locked
 
 
@@ -420,13 +314,13 @@ def ticket_reply(*, ticket: Ticket, actor: Actor, reply: str, note: str = "",
                  now: datetime | None = None) -> Ticket:
     """Record the written reply to a complaint, a report or a callback inquiry."""
     if not (reply or "").strip():
-        raise TicketError(_("Write the reply."), field_errors={"reply": [_("Write the reply.")]})
+        raise DomainError(_("Write the reply."), field_errors={"reply": [_("Write the reply.")]})
     now = _now(now)
     locked, _source = _move(ticket, action=Action.REPLY, actor=actor, now=now, note=note)
     locked.reply, locked.replied_at, locked.resolved_at = reply.strip(), now, now
     _save(locked, ["reply", "replied_at", "resolved_at"])
-    sla_services.sla_ticket_event(ticket=locked, event="replied", at=now)
-    sla_services.sla_ticket_event(ticket=locked, event="resolved", at=now)
+    _sla(locked, event="replied", at=now)
+    _sla(locked, event="resolved", at=now)
     return locked
 
 
@@ -437,7 +331,7 @@ def ticket_visit(*, ticket: Ticket, actor: Actor, satisfaction: str, note: str =
     back to `dispatched` with its unit and counts against the handler (`reopen_count`)."""
     if satisfaction not in Satisfaction:
         message = _("Choose the customer's satisfaction.")
-        raise TicketError(message, field_errors={"satisfaction": [message]})
+        raise DomainError(message, field_errors={"satisfaction": [message]})
     now = _now(now)
     dissatisfied = satisfaction == Satisfaction.DISSATISFIED
     locked, _source = _move(ticket, action=Action.VISIT, actor=actor, now=now, note=note,
@@ -450,7 +344,7 @@ def ticket_visit(*, ticket: Ticket, actor: Actor, satisfaction: str, note: str =
         locked.dispatched_at, locked.acknowledged_at, locked.resolved_at = now, None, None
         fields += ["reopen_count", "dispatched_at", "acknowledged_at", "resolved_at"]
     _save(locked, fields)
-    sla_services.sla_ticket_event(ticket=locked, event="reopened" if dissatisfied else "visited", at=now)
+    _sla(locked, event="reopened" if dissatisfied else "visited", at=now)
     return locked
 
 
@@ -468,12 +362,12 @@ def ticket_cancel(*, ticket: Ticket, actor: Actor, reason: str, now: datetime | 
     """Cancel an open order; a reason is required and stays on the timeline."""
     if not (reason or "").strip():
         message = _("Give the reason for cancelling.")
-        raise TicketError(message, field_errors={"reason": [message]})
+        raise DomainError(message, field_errors={"reason": [message]})
     now = _now(now)
     locked, _source = _move(ticket, action=Action.CANCEL, actor=actor, now=now, note=reason.strip())
     locked.cancel_reason, locked.closed_at = reason.strip()[:200], now
     _save(locked, ["cancel_reason", "closed_at"])
-    sla_services.sla_ticket_event(ticket=locked, event="closed", at=now)
+    _sla(locked, event="closed", at=now)
     return locked
 
 
@@ -486,10 +380,10 @@ def ticket_merge(*, ticket: Ticket, actor: Actor, master: Ticket | None = None,
     out of duration statistics.
     """
     if (master is None) == (outage is None):
-        raise TicketError(_("Link the order either to an outage or to a master order."))
+        raise DomainError(_("Link the order either to an outage or to a master order."))
     if master is not None and (master.pk == ticket.pk or master.master_id is not None):
         message = _("Choose an order that is not itself merged into another.")
-        raise TicketError(message, field_errors={"master": [message]})
+        raise DomainError(message, field_errors={"master": [message]})
     now = _now(now)
     data = {"master": master.number} if master else {"outage": outage.number}
     locked, _source = _move(ticket, action=Action.MERGE, actor=actor, now=now, note=note, data=data)
@@ -497,7 +391,7 @@ def ticket_merge(*, ticket: Ticket, actor: Actor, master: Ticket | None = None,
     _save(locked, ["master", "outage", "closed_at"])
     if locked.call_id and outage is not None:
         Call.objects.filter(pk=locked.call_id).update(disposition=Disposition.OUTAGE_INFO)
-    sla_services.sla_ticket_event(ticket=locked, event="closed", at=now)
+    _sla(locked, event="closed", at=now)
     return locked
 
 
@@ -515,10 +409,10 @@ def ticket_hasten(*, ticket: Ticket, actor: Actor, text: str = "", channel: str 
     now = _now(now)
     locked = _lock(ticket)
     if not locked.is_open:
-        raise TransitionNotAllowed(_("Only an open order can be hastened; this one is %(status)s.")
+        raise NotAllowed(_("Only an open order can be hastened; this one is %(status)s.")
                                    % {"status": locked.get_status_display()})
     if channel not in Channel:
-        raise TicketError(_("Unknown channel."), field_errors={"channel": [_("Unknown channel.")]})
+        raise DomainError(_("Unknown channel."), field_errors={"channel": [_("Unknown channel.")]})
     call = None
     if call_id:
         call, _created = Call.objects.get_or_create(call_id=call_id, defaults={"caller_phone": caller_phone})
@@ -527,11 +421,11 @@ def ticket_hasten(*, ticket: Ticket, actor: Actor, text: str = "", channel: str 
         ticket=locked, at=now, channel=channel, text=text.strip(), caller_phone=caller_phone,
         call=call, created_by_id=actor.user_id,
     )
-    Ticket.objects.filter(pk=locked.pk).update(call_count=F("call_count") + 1)
+    Ticket.objects.filter(pk=locked.pk).update(call_count=F("call_count") + 1, updated_at=now)
     locked.refresh_from_db(fields=["call_count"])
     _event(locked, at=now, kind=TicketEvent.Kind.HASTENING, actor=actor, note=text.strip(),
            data={"channel": channel, "calls": locked.call_count})
-    sla_services.notification_send_for_hastening(ticket=locked, now=now)
+    sla_notifications.notification_send_for_hastening(ticket=locked, now=now)
     if locked.hastenings.count() >= HASTENINGS_TO_SUPERVISE:
         ticket_mark_supervised(ticket=locked, actor=actor, reason=_("Hastened repeatedly"), now=now)
     return hastening
@@ -574,6 +468,8 @@ def tickets_mark_supervised(
             }
             if breached:
                 changes["breached"] = True
+            # `.update()` skips auto_now: the API's lists read updated_at.
+            changes["updated_at"] = now
             Ticket.objects.filter(pk__in=[pk for pk, _supervised in locked]).update(**changes)
             TicketEvent.objects.bulk_create(
                 TicketEvent(ticket_id=pk, at=now, kind=TicketEvent.Kind.SUPERVISED, actor_id=actor.user_id,
@@ -599,26 +495,128 @@ def call_event_handle(*, call_id: str, event: str, at: datetime, caller_phone: s
         )
         if event == "hangup" and result.changed:
             for ticket in Ticket.objects.filter(call=result.call):
-                sla_services.sla_ticket_event(ticket=ticket, event="call_ended", at=at)
+                _sla(ticket, event="call_ended", at=at)
     return result
 
 
-# --- Added for the agent console -----------------------------------------------------------
+# --- Outages -------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def ticket_create_for_outage(*, outage: Outage, actor: Actor, note: str = "",
-                             now: datetime | None = None, **fields: Any) -> Ticket:
+def ticket_create_for_outage(*, outage: Outage, draft: TicketDraft, actor: Actor, note: str = "",
+                             require_details: bool = False, now: datetime | None = None) -> Ticket:
     """Take a repair call about a known outage and link it to the outage in one step.
 
     One outage can bring thousands of calls: each is recorded (the caller, the time, the
-    call) but no other crew is sent. `fields` are those of ticket_create (category is
-    repair); if either step is refused, nothing is stored.
+    call) but no other crew is sent. If either step is refused, nothing is stored.
     """
     if outage.restored_at is not None:
         message = _("This outage is already over; take the call as a new repair.")
-        raise TicketError(message, field_errors={"outage": [message]})
+        raise DomainError(message, field_errors={"outage": [message]})
     now = _now(now)
-    fields.pop("dispatch", None)
-    ticket = ticket_create(actor=actor, now=now, **{**fields, "category": Category.REPAIR})
+    draft = dataclasses.replace(draft, category=Category.REPAIR)
+    ticket = ticket_create(draft=draft, actor=actor, require_details=require_details, now=now)
     return ticket_merge(ticket=ticket, actor=actor, outage=outage, note=note, now=now)
+
+
+# --- Clocks: pauses, appointments -------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_timer_pause(*, timer: Timer, reason: str, actor: Actor, now: datetime | None = None) -> Timer:
+    """Stop a day-based clock while the work waits on the customer; on the timeline."""
+    now = _now(now)
+    paused = sla_timers.timer_pause(timer=timer, reason=reason, now=now)
+    _event(paused.ticket, at=now, kind=TicketEvent.Kind.TIMER, actor=actor, action="pause",
+           note=paused.pause_reason, data={"timer": paused.name, "due_at": paused.due_at.isoformat()})
+    return paused
+
+
+@transaction.atomic
+def ticket_timer_resume(*, timer: Timer, actor: Actor, note: str = "", now: datetime | None = None) -> Timer:
+    """Restart a paused clock (its due time moves by the time paused); on the timeline."""
+    now = _now(now)
+    resumed, paused_for = sla_timers.timer_resume(timer=timer, now=now)
+    _event(resumed.ticket, at=now, kind=TicketEvent.Kind.TIMER, actor=actor, action="resume",
+           note=note.strip(),
+           data={"timer": resumed.name, "paused_seconds": int(paused_for.total_seconds()),
+                 "due_at": resumed.due_at.isoformat()})
+    return resumed
+
+
+@transaction.atomic
+def ticket_set_appointment(*, ticket: Ticket, appointment_at: datetime, actor: Actor,
+                           note: str = "", now: datetime | None = None) -> Ticket:
+    """预约上门: the customer asks the crew to come at a later time.
+
+    The arrival clock then runs from the appointment (`sla.services.timers.arrival_move_to`).
+    Set before dispatch, the arrival clock starts at the appointment when the order is
+    dispatched. A clock already breached is not moved (the breach happened); the
+    appointment is still kept.
+    """
+    now = _now(now)
+    locked = _lock(ticket)
+    if locked.category != Category.REPAIR or not locked.is_open or locked.status == Status.ON_SITE:
+        raise DomainError(_("Only a repair whose crew is not yet on site takes an appointment."))
+    if appointment_at <= now:
+        message = _("The appointment must be later than now.")
+        raise DomainError(message, field_errors={"appointment_at": [message]})
+    locked.appointment_at = appointment_at
+    locked.save(update_fields=["appointment_at", "updated_at"])
+    data: dict[str, Any] = {"appointment_at": appointment_at.isoformat()}
+    moved = sla_timers.arrival_move_to(ticket=locked, appointment_at=appointment_at, now=now)
+    if moved is not None:
+        timer, shift = moved
+        data |= {"timer": timer.name, "due_at": timer.due_at.isoformat(),
+                 "moved_seconds": int(shift.total_seconds())}
+    _event(locked, at=now, kind=TicketEvent.Kind.TIMER, actor=actor, action="appointment",
+           note=note.strip(), data=data)
+    return locked
+
+
+# --- Breaches on the order ------------------------------------------------------------------
+
+
+def _breaches_follow_up(breaches: Sequence[Breach], *, now: datetime) -> None:
+    """What recorded breaches do to their orders: a timeline line each (at the moment of the
+    breach), and the order flagged breached and marked supervised (督办) with its first.
+    Set-based: a storm's thousands of breaches are a few statements."""
+    if not breaches:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        labels = dict(TimerName.choices)
+        notes = {b.pk: _("%(timer)s time limit breached") % {"timer": labels[b.name]} for b in breaches}
+    TicketEvent.objects.bulk_create(
+        TicketEvent(ticket_id=b.ticket_id, at=b.occurred_at, kind=TicketEvent.Kind.BREACH,
+                    actor_label=SLA.label, action="breach", note=notes[b.pk],
+                    data={"timer": b.name, "breach": b.pk})
+        for b in breaches
+    )
+    first_breach_of: dict[int, Breach] = {}
+    for breach in breaches:
+        first_breach_of.setdefault(breach.ticket_id, breach)
+    reasons = {ticket_id: notes[breach.pk] for ticket_id, breach in first_breach_of.items()}
+    tickets_mark_supervised(reasons=reasons, actor=SLA, now=now, breached=True)
+    sla_breaches.breaches_mark_followed_up(breach_ids=[b.pk for b in breaches], now=now)
+
+
+def tickets_breach_followup(*, now: datetime, limit: int) -> int:
+    """Follow up on their orders up to `limit` breaches the scanner recorded (oldest first);
+    returns how many. Workers share a backlog: a breach another worker holds is skipped,
+    none is followed up twice, and one left over waits for the next pass."""
+    with transaction.atomic():
+        batch = sla_breaches.breaches_claim_for_followup(limit=limit)
+        _breaches_follow_up(batch, now=now)
+    return len(batch)
+
+
+@transaction.atomic
+def ticket_breach_acknowledge(*, breach: Breach, user: AbstractBaseUser, comment: str,
+                              now: datetime | None = None) -> Breach:
+    """A supervisor acknowledges a breach with a comment (the breach list); on the timeline."""
+    now = _now(now)
+    breach = sla_breaches.breach_acknowledge(breach=breach, user=user, comment=comment, now=now)
+    _event(breach.ticket, at=now, kind=TicketEvent.Kind.BREACH, actor=Actor(user=user),
+           action="acknowledge", note=breach.acknowledgement,
+           data={"timer": breach.name, "breach": breach.pk})
+    return breach

@@ -27,12 +27,12 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import Role, has_role
 from calls import services as call_services
 from calls.models import Disposition
-from calls.services import CallError
 from customers import selectors as customer_selectors
 from customers.models import AreaType, Customer, HandlingUnit
 from customers.validators import mask_resident_id, normalize_phone
+from servicedesk.actors import Actor
+from servicedesk.errors import DomainError, NotAllowed
 from tickets import selectors, services
-from tickets.errors import TicketError, TransitionNotAllowed
 from tickets.forms import ActionForm, DispositionForm, HastenForm, IntakeForm, add_service_errors
 from tickets.lifecycle import Action
 from tickets.models import OPEN_STATUSES, Category, ReplyForm, Satisfaction, Status, SubType, Ticket
@@ -56,8 +56,8 @@ def console_required(view: Callable) -> Callable:
     return wrapped
 
 
-def _actor(request: HttpRequest) -> services.Actor:
-    return services.Actor(user=request.user)
+def _actor(request: HttpRequest) -> Actor:
+    return Actor(user=request.user)
 
 
 # --- Presentation helpers: timers and outages as the agent reads them ----------------------
@@ -211,15 +211,22 @@ def intake(request: HttpRequest) -> HttpResponse:
 def _intake_submit(request: HttpRequest, *, now: datetime) -> HttpResponse:
     form = IntakeForm(request.POST)
     if form.is_valid():
-        kwargs = form.service_kwargs()
+        draft, dispatch = form.draft()
         try:
+            # The agent is on the line: the details the category needs are asked for now.
             if form.outage is not None:
                 ticket = services.ticket_create_for_outage(
-                    outage=form.outage, actor=_actor(request), **kwargs
+                    outage=form.outage, draft=draft, actor=_actor(request), require_details=True
                 )
             else:
-                ticket = services.ticket_create(actor=_actor(request), **kwargs)
-        except TicketError as error:
+                ticket = services.ticket_create(
+                    draft=draft,
+                    actor=_actor(request),
+                    require_details=True,
+                    dispatch=dispatch,
+                    handling_unit=form.cleaned_data.get("handling_unit"),
+                )
+        except DomainError as error:
             add_service_errors(form, error)
         else:
             # The caller is often still on the line: keep their card on screen under the number.
@@ -298,7 +305,7 @@ def hasten(request: HttpRequest, number: str) -> HttpResponse:
             caller_phone=_normalized(data.get("caller_phone", "")),
             call_id=data.get("call_id", ""),
         )
-    except TicketError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         # The service counted the call on the order it locked: no need to read the row again.
@@ -327,7 +334,7 @@ def call_disposition(request: HttpRequest) -> HttpResponse:
             caller_phone=data.get("caller_phone", ""),
             note=data.get("note", ""),
         )
-    except CallError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(
@@ -482,9 +489,9 @@ def ticket_action(request: HttpRequest, number: str, action: str) -> HttpRespons
     if form.is_valid():
         try:
             ACTION_SERVICES[action](ticket, _actor(request), form.cleaned_data)
-        except TransitionNotAllowed as error:
+        except NotAllowed as error:
             return _detail_response(request, number, error=error.message, status=409)
-        except TicketError as error:
+        except DomainError as error:
             add_service_errors(form, error)
         else:
             label = _("Hastening") if action == HASTEN else Action(action).label

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import time_machine
 from django.test import Client
+from order_cast import take_order
 
 from api.models import Scope
 from api.services import api_client_create
-from tickets import services
 from tickets.models import Ticket
 
 TICKETS = "/api/v1/tickets/"
@@ -89,14 +89,12 @@ def take_at(alice_actor):
 
     def take(at: datetime, **fields: Any) -> Ticket:
         with time_machine.travel(at, tick=False):
-            return services.ticket_create(
-                **{
+            return take_order(**{
                     "category": "repair",
                     "caller_phone": "13800000001",
                     "description": "没电",
                     "actor": alice_actor,
                     **fields,
-                }
-            )
+                })
 
     return take

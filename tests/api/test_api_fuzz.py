@@ -17,6 +17,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from order_cast import take_order
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -25,8 +26,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
-from tickets import services
 
 SNAPSHOT = Path(__file__).with_name("openapi-snapshot.yaml")
 MAX_EXAMPLES = 30
@@ -65,13 +64,7 @@ def world(
         ("complaint", {"party": "供电所", "dispatch": True}),
         ("inquiry", {"answer_on_call": True, "reply": "已答复"}),
     ]:
-        services.ticket_create(
-            category=category,
-            caller_phone="13800000001",
-            description="测试",
-            actor=alice_actor,
-            **extra,
-        )
+        take_order(category=category, caller_phone="13800000001", description="测试", **extra, actor=alice_actor)
     return {"Authorization": f"Token {api_client.token}"}
 
 

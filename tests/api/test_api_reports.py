@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from order_cast import take_order
 
-from sla.services import sla_scan
-from tickets import services
+from sla.checker import sla_check
 
 BREACHES = "/api/v1/sla/breaches/"
 METRICS = "/api/v1/metrics/"
@@ -27,17 +27,15 @@ def breaches(alice_actor, urban_customer, rural_customer, bob):
     ]:
         with time_machine.travel(MONDAY + timedelta(hours=hours), tick=False):
             orders.append(
-                services.ticket_create(
-                    **{
+                take_order(**{
                         "category": "repair",
                         "caller_phone": "13800000001",
                         "description": "没电",
                         "actor": alice_actor,
                         **fields,
-                    }
-                )
+                    })
             )
-    sla_scan(now=MONDAY + timedelta(hours=3), followup_limit=0)
+    sla_check(now=MONDAY + timedelta(hours=3), followup_limit=0)
     return orders
 
 

@@ -28,6 +28,7 @@ def test_an_ivr_repair_is_taken_with_its_dispatch_deadline(ivr, urban_customer):
         "status": "accepted",
         "created_at": "2026-11-27T10:00:00+08:00",
         "deadlines": {"dispatch": "2026-11-27T10:03:00+08:00"},
+        "to_complete": [],
     }
     assert ticket.customer == urban_customer
     assert ticket.subtype.code == "repair-lv"
@@ -104,11 +105,11 @@ def test_unknown_codes_answer_400_on_each_field_and_store_nothing(ivr):
 
 
 def test_rules_of_the_service_answer_400_per_field_in_chinese(ivr):
-    response = ivr.create(caller_phone="12", category="complaint", party="")
+    response = ivr.create(caller_phone="12", category="application", resident_id="110105194912310021")
     assert response.status_code == 400
     errors = response.json()["errors"]
-    assert set(errors) == {"caller_phone", "party"}
-    assert errors["party"] == ["请填写被投诉或被举报的对象。"]
+    assert set(errors) == {"caller_phone", "resident_id"}
+    assert "校验" in errors["resident_id"][0]
     assert not Ticket.objects.exists()
 
 
@@ -188,3 +189,32 @@ def test_a_refused_order_leaves_no_order_no_call_and_no_key(ivr):
     assert not Ticket.objects.exists()
     assert not Call.objects.exists()
     assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("category", "reply_due"),
+    [("complaint", "2026-12-02T10:00:00+08:00"), ("report", "2026-12-07T10:00:00+08:00")],
+)
+@time_machine.travel(NOW, tick=False)
+def test_a_complaint_or_report_with_only_the_three_required_fields_is_taken_and_flagged(
+    ivr, category, reply_due
+):
+    response = ivr.post(
+        TICKETS, {"category": category, "caller_phone": "13800000001", "description": "态度差"}
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["deadlines"] == {"dispatch": "2026-11-27T10:03:00+08:00", "reply": reply_due}
+    assert body["to_complete"] == ["party", "subtype"]
+    assert Ticket.objects.get(number=body["number"]).to_complete == ["party", "subtype"]
+
+
+@pytest.mark.parametrize("category", ["repair", "inquiry", "application", "complaint", "report"])
+def test_every_category_is_taken_with_only_category_phone_and_description(ivr, category):
+    response = ivr.post(
+        TICKETS, {"category": category, "caller_phone": "13800000001", "description": "来电"}
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["category"] == category

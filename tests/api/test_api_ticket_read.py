@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sla.services import sla_scan
+from sla.checker import sla_check
 from tickets.models import Ticket
 
 TICKETS = "/api/v1/tickets/"
@@ -52,6 +52,7 @@ def test_the_list_shows_the_newest_order_first_with_its_deadlines(ivr, orders):
         "area_type": "urban",
         "handling_unit": None,
         "supervised": False,
+        "to_complete": [],
         "created_at": "2026-11-23T14:00:00+08:00",
         "updated_at": newest["updated_at"],
         "deadlines": {"dispatch": "2026-11-23T14:03:00+08:00"},
@@ -83,7 +84,7 @@ def test_filters_narrow_the_list(ivr, orders, params, expected):
 def test_the_breached_filter_finds_orders_with_a_recorded_breach(ivr, orders):
     # At 12:30 the orders of 11:00 and 12:00 are past their 3-minute dispatch limit, and the
     # crew of the 10:00 order is past its 40 minutes to arrive; the later orders are not due.
-    sla_scan(now=MONDAY + timedelta(hours=2, minutes=30))
+    sla_check(now=MONDAY + timedelta(hours=2, minutes=30))
     assert numbers(ivr.get(TICKETS, {"breached": "true"})) == [
         o.number for o in (orders[2], orders[1], orders[0])
     ]
@@ -209,7 +210,7 @@ def test_the_detail_has_deadlines_breaches_and_the_timeline(
     ivr, orders, bob, django_assert_num_queries
 ):
     rural = orders[1]
-    sla_scan(now=MONDAY + timedelta(hours=2), followup_limit=0)
+    sla_check(now=MONDAY + timedelta(hours=2), followup_limit=0)
     ivr.get(TICKETS)
     # The token, the order, its running timers, its breaches, its timeline.
     with django_assert_num_queries(5):

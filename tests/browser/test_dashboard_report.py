@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
+from order_cast import take_order
 from playwright.sync_api import expect
 
 from tickets import services
@@ -49,16 +50,7 @@ def morning(
         extra = {"party": "营业厅"} if category == "complaint" else {}
         if category == "inquiry":
             extra = {"answer_on_call": True, "reply": "电费可在网上国网缴纳"}
-        ticket = services.ticket_create(
-            category=category,
-            caller_phone=customer.phones.first().number,
-            description="测试",
-            customer=customer,
-            actor=agent,
-            call_id=f"R-{i}",
-            now=at + timedelta(seconds=60),
-            **extra,
-        )
+        ticket = take_order(category=category, caller_phone=customer.phones.first().number, description="测试", customer=customer, call_id=f"R-{i}", **extra, actor=agent, now=at + timedelta(seconds=60))
         services.call_event_handle(call_id=f"R-{i}", event="hangup", at=at + timedelta(seconds=90))
         if category == "repair":
             services.ticket_dispatch(ticket=ticket, actor=agent, now=at + timedelta(minutes=2))

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from sla.services import sla_scan
+from sla.checker import sla_check
 from tickets import services
+from tickets.intake import TicketDraft
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,10 +23,8 @@ def test_a_supervisor_sees_new_breaches_on_the_badge_and_opens_the_order(
     page, login, dave, alice, urban_customer, shot
 ):
     taken = timezone.now() - timedelta(hours=1)
-    ticket = services.ticket_create(category="repair", caller_phone="13800000001", description="整栋楼停电",
-                                    customer=urban_customer, actor=services.Actor(user=alice), dispatch=True,
-                                    now=taken)
-    sla_scan(now=timezone.now())
+    ticket = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="整栋楼停电", customer=urban_customer), actor=services.Actor(user=alice), dispatch=True, now=taken)
+    sla_check(now=timezone.now())
 
     login(page, dave)
     badge = page.locator("#sla-badge")

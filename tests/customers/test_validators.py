@@ -11,7 +11,9 @@ from customers.validators import (
     validate_account_number,
     validate_resident_id,
 )
+from servicedesk.errors import DomainError
 from tickets import services
+from tickets.intake import TicketDraft
 from tickets.models import Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -68,10 +70,8 @@ def test_a_wrong_account_number_is_refused(value):
 
 
 def test_an_order_with_a_bad_phone_and_id_is_refused_per_field_and_nothing_is_stored(alice_actor, urban_customer):
-    with translation.override("zh-hans"), pytest.raises(services.TicketError) as refused:
-        services.ticket_create(category="application", caller_phone="1234", description="新装",
-                               actor=alice_actor, customer=urban_customer, resident_id="110105194912310021",
-                               contact_phone="999")
+    with translation.override("zh-hans"), pytest.raises(DomainError) as refused:
+        services.ticket_create(draft=TicketDraft(category="application", caller_phone="1234", description="新装", customer=urban_customer, resident_id="110105194912310021", contact_phone="999"), actor=alice_actor)
 
     errors = refused.value.field_errors
     assert set(errors) == {"caller_phone", "resident_id", "contact_phone"}
@@ -80,10 +80,23 @@ def test_an_order_with_a_bad_phone_and_id_is_refused_per_field_and_nothing_is_st
     assert TicketEvent.objects.count() == 0
 
 
-def test_a_complaint_without_the_party_complained_about_is_refused(alice_actor, urban_customer):
-    with pytest.raises(services.TicketError) as refused:
-        services.ticket_create(category="complaint", caller_phone="13800000001", description="态度差",
-                               actor=alice_actor, customer=urban_customer)
+def test_an_agent_on_the_call_must_name_the_party_complained_about(alice_actor, urban_customer):
+    with pytest.raises(DomainError) as refused:
+        services.ticket_create(
+            draft=TicketDraft(category="complaint", caller_phone="13800000001", description="态度差",
+                              customer=urban_customer),
+            actor=alice_actor, require_details=True,
+        )
 
     assert "party" in refused.value.field_errors
     assert Ticket.objects.count() == 0
+
+
+def test_a_complaint_from_another_channel_without_the_party_is_taken_and_flagged(alice_actor, urban_customer):
+    ticket = services.ticket_create(
+        draft=TicketDraft(category="complaint", caller_phone="13800000001", description="态度差",
+                          customer=urban_customer),
+        actor=alice_actor,
+    )
+
+    assert ticket.to_complete == ["party", "subtype"]

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection, connections
 
-from sla import services as sla
+from sla.checker import sla_check
 from sla.models import Breach, Notification
 from tickets import services
+from tickets.intake import TicketDraft
 from tickets.models import Ticket, TicketEvent
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -47,10 +48,9 @@ def _run_together(*targets):
 
 def test_four_scanners_at_once_record_each_breach_once(alice_actor, urban_customer, dave):
     for minute in range(40):
-        services.ticket_create(category="repair", caller_phone="13800000001", description="停电", actor=alice_actor,
-                               customer=urban_customer, dispatch=True, now=T0 + timedelta(minutes=minute % 20))
+        services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=urban_customer), actor=alice_actor, dispatch=True, now=T0 + timedelta(minutes=minute % 20))
 
-    results = _run_together(*[lambda: sla.sla_scan(now=T0 + timedelta(hours=3))] * 4)
+    results = _run_together(*[lambda: sla_check(now=T0 + timedelta(hours=3))] * 4)
 
     assert sum(r.breached for r in results) == 40
     assert Breach.objects.count() == 40
@@ -62,8 +62,7 @@ def test_four_scanners_at_once_record_each_breach_once(alice_actor, urban_custom
 
 def test_a_scanner_racing_the_crews_arrival_records_the_breach_once(alice_actor, bob, urban_customer):
     tickets = [
-        services.ticket_create(category="repair", caller_phone="13800000001", description="停电", actor=alice_actor,
-                               customer=urban_customer, dispatch=True, now=T0)
+        services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=urban_customer), actor=alice_actor, dispatch=True, now=T0)
         for _ in range(10)
     ]
     late = T0 + timedelta(minutes=50)
@@ -74,7 +73,7 @@ def test_a_scanner_racing_the_crews_arrival_records_the_breach_once(alice_actor,
             services.ticket_record_arrival(ticket=ticket, actor=crew, now=late)
 
     # The crew records arrival (which records a late breach itself) while the scanner runs.
-    _run_together(arrive_all, lambda: sla.sla_scan(now=late), lambda: sla.sla_scan(now=late))
+    _run_together(arrive_all, lambda: sla_check(now=late), lambda: sla_check(now=late))
 
     assert Ticket.objects.filter(status="on_site").count() == 10
     assert Breach.objects.count() == 10

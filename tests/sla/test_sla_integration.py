@@ -26,8 +26,9 @@ from django.db import connection
 from django.utils import timezone
 
 from sla.models import Breach, SlaRule, Timer
-from sla.services import sla_rule_revise
+from sla.services.rules import sla_rule_revise
 from tickets import services
+from tickets.intake import TicketDraft
 from tickets.models import Ticket
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,8 +155,7 @@ def seconds_dispatch_rule(db):
 
 def take_orders(count: int, actor, customer) -> list[Ticket]:
     return [
-        services.ticket_create(category="repair", caller_phone="13800000001", description="停电",
-                               actor=actor, customer=customer)
+        services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=customer), actor=actor)
         for _ in range(count)
     ]
 

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from sla import services as sla
+from sla.checker import sla_check
 from sla.models import Notification
 from tickets import services
+from tickets.intake import TicketDraft
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
@@ -17,10 +18,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def breached_orders(alice_actor, urban_customer, dave):
     for minute in range(3):
-        services.ticket_create(category="repair", caller_phone="13800000001", description="停电", actor=alice_actor,
-                               customer=urban_customer, dispatch=True,
-                               now=datetime(2025, 6, 3, 10, minute, tzinfo=BEIJING))
-    sla.sla_scan(now=datetime(2025, 6, 3, 11, 0, tzinfo=BEIJING))
+        services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=urban_customer), actor=alice_actor, dispatch=True, now=datetime(2025, 6, 3, 10, minute, tzinfo=BEIJING))
+    sla_check(now=datetime(2025, 6, 3, 11, 0, tzinfo=BEIJING))
 
 
 def test_the_badge_counts_the_unread_notifications(client, dave, breached_orders):

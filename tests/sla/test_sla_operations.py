@@ -16,6 +16,7 @@ from servicedesk.celery import app
 from sla.models import Breach, Holiday, HolidayYear, SlaRule
 from sla.tasks import sla_scan_task
 from tickets import services
+from tickets.intake import TicketDraft
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
@@ -35,8 +36,7 @@ def test_the_scan_runs_every_five_seconds_by_default():
 
 
 def test_the_beat_task_scans_with_the_clock_now(alice_actor, urban_customer):
-    services.ticket_create(category="repair", caller_phone="13800000001", description="停电", actor=alice_actor,
-                           customer=urban_customer, now=datetime(2025, 6, 3, 10, 0, tzinfo=BEIJING))
+    services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=urban_customer), actor=alice_actor, now=datetime(2025, 6, 3, 10, 0, tzinfo=BEIJING))
     with time_machine.travel(datetime(2025, 6, 3, 10, 3, 0, tzinfo=BEIJING), tick=False):
         assert sla_scan_task() == 0
     with time_machine.travel(datetime(2025, 6, 3, 10, 3, 1, tzinfo=BEIJING), tick=False):
@@ -45,8 +45,7 @@ def test_the_beat_task_scans_with_the_clock_now(alice_actor, urban_customer):
 
 
 def test_the_scan_command_runs_one_pass_by_hand(alice_actor, urban_customer):
-    services.ticket_create(category="repair", caller_phone="13800000001", description="停电", actor=alice_actor,
-                           customer=urban_customer, now=datetime(2025, 6, 3, 10, 0, tzinfo=BEIJING))
+    services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=urban_customer), actor=alice_actor, now=datetime(2025, 6, 3, 10, 0, tzinfo=BEIJING))
     out = StringIO()
     with time_machine.travel(datetime(2025, 6, 3, 11, 0, tzinfo=BEIJING), tick=False):
         call_command("sla_scan", stdout=out)

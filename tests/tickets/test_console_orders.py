@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.urls import reverse
+from order_cast import take_order
 
 from tickets import services
 from tickets.models import Hastening, Status, Ticket
@@ -27,9 +28,7 @@ def bj(year, month, day, hour=0, minute=0):
 
 def order(actor, category, description, **extra):
     """An order from the usual caller; `extra` goes to ticket_create as it is."""
-    return services.ticket_create(
-        category=category, caller_phone="13800000001", description=description, actor=actor, **extra
-    )
+    return take_order(category=category, caller_phone="13800000001", description=description, **extra, actor=actor)
 
 
 def repair(actor, customer, *, now, dispatch=True, **extra):

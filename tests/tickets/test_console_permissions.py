@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from order_cast import take_order
 
-from tickets import services
 from tickets.permissions import ticket_actions_for
 
 pytestmark = pytest.mark.django_db
@@ -12,9 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def order(actor, category, description, **extra):
     """An order from the usual caller; `extra` goes to ticket_create as it is."""
-    return services.ticket_create(
-        category=category, caller_phone="13800000001", description=description, actor=actor, **extra
-    )
+    return take_order(category=category, caller_phone="13800000001", description=description, **extra, actor=actor)
 
 
 @pytest.fixture

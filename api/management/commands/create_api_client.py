@@ -12,11 +12,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from api.models import ApiClient, Scope
 from api.services import (
-    ApiClientError,
     api_client_create,
     api_client_rotate_token,
     api_client_set_scopes,
 )
+from servicedesk.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -60,7 +60,7 @@ class Command(BaseCommand):
                         f"Give at least one scope with --scopes ({', '.join(Scope.values)}, or all)."
                     )
                 client, token = api_client_create(name=name, scopes=wanted, note=note)
-        except ApiClientError as exc:
+        except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stderr.write(
             f"Client {client.name!r} with scopes {', '.join(client.scopes)}. "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from sla.services import holidays_load
+from sla.services.rules import holidays_load
 
 
 class Command(BaseCommand):
