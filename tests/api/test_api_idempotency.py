@@ -144,8 +144,8 @@ def test_sixteen_simultaneous_retries_make_one_order_and_sixteen_equal_answers(a
         finally:
             connection.close()
 
-    # The process's caches are warm, as in production: the writes of each request go as
-    # one text without BEGIN, and the key's unique index alone keeps the fifteen out.
+    # The process's caches are warm, as in production: the key's unique index alone keeps
+    # the fifteen out.
     warm = Client(HTTP_AUTHORIZATION=f"Token {api_client.token}")
     assert warm.post(TICKETS, body, content_type="application/json").status_code == 201
     workers = [threading.Thread(target=post) for _ in range(threads)]
@@ -160,45 +160,3 @@ def test_sixteen_simultaneous_retries_make_one_order_and_sixteen_equal_answers(a
     assert {(status, content) for status, content, _replayed in answers} == {(201, answers[0][1])}
     assert len(answers) == threads
     assert sum(replayed for *_rest, replayed in answers) == threads - 1
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="deferred writes are PostgreSQL's")
-@pytest.mark.django_db(transaction=True)  # as in production: no transaction around the request
-def test_a_create_takes_three_round_trips_its_writes_one_text_run_as_one_transaction(
-    ivr, urban_customer
-):
-    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
-
-    from sla.models import Timer
-    from tickets.models import TicketEvent
-
-    # The first order of a process also reads the SLA rules (kept for later orders), which
-    # opens the transaction; later orders read nothing inside it.
-    assert ivr.create(headers=key("warm-up")).status_code == 201
-    sent: list[tuple[str, bool, int]] = []
-
-    def observe(execute, sql, params, many, context):
-        raw = context["connection"].connection
-        sent.append((sql, raw.autocommit, raw.info.transaction_status))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(observe):
-        response = ivr.create(customer_account="3100000001", headers=key("one-trip"))
-
-    assert response.status_code == 201
-    # The token, the customer account, and the writes. (Django's query log also lists a
-    # BEGIN and a COMMIT, which the driver sends only when a statement runs between them.)
-    assert len(sent) == 3
-    carried, autocommit, status = sent[-1]
-    # Sent with no transaction open, in autocommit: PostgreSQL runs the statements of one
-    # text as one transaction — all stored, or none.
-    assert autocommit and status == TRANSACTION_STATUS_IDLE
-    names = ["insert1_tickets_ticket_", "insert1_tickets_ticketevent_", "insert1_sla_timer_",
-             "insert1_api_idempotencyrecord_"]
-    positions = [carried.index(f"EXECUTE sd_{name}") for name in names]
-    assert positions == sorted(positions)  # in the order written, the key last
-    assert connection.connection.info.transaction_status == TRANSACTION_STATUS_IDLE
-    ticket = Ticket.objects.get(number=response.json()["number"])
-    assert TicketEvent.objects.filter(ticket=ticket).count() == 1
-    assert Timer.objects.filter(ticket=ticket, name="dispatch").count() == 1
-    assert IdempotencyRecord.objects.get(key="one-trip").response_body == response.content.decode()

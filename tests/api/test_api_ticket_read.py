@@ -16,8 +16,6 @@ TICKETS = "/api/v1/tickets/"
 MONDAY = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 
 
-
-
 @pytest.fixture
 def orders(take_at, urban_customer, rural_customer, bob):
     """Five orders an hour apart on Monday: repairs in town and country, a complaint, an inquiry."""
@@ -183,9 +181,8 @@ def test_a_page_costs_a_fixed_number_of_queries_however_many_orders_it_shows(
     for i in range(3):
         take_at(MONDAY + timedelta(minutes=i), customer=urban_customer, dispatch=i % 2 == 0)
     ivr.get(TICKETS)  # the first request of the hour also notes when the token was last used
-    # The token, the page (with customer, sub-type and unit joined), the running timers —
-    # on PostgreSQL the page's query writes the rows as JSON, their timers included.
-    per_page = 2 if connection.vendor == "postgresql" else 3
+    # The token, the page (with customer, sub-type and unit joined), the running timers.
+    per_page = 3
     with django_assert_num_queries(per_page):
         assert len(numbers(ivr.get(TICKETS))) == 3
     for i in range(40):
