@@ -56,6 +56,7 @@ run: seed
 test: install browser pgbouncer
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks on PostgreSQL: prints figures, asserts nothing. The API's load comes from wrk

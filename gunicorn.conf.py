@@ -13,5 +13,5 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 def post_worker_init(worker):
     # Everything the worker loaded to get here (Django, the apps, the URL patterns …) lives
     # as long as the worker: moved out of the collector's way, the collections that run
-    # every few requests no longer walk it (a fortieth of a create's CPU).
+    # every few requests no longer walk it.
     gc.freeze()

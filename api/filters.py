@@ -84,8 +84,8 @@ class _ShallowCopies(dict):
     """Filters (or form fields) whose per-request copies are shallow.
 
     django-filter deep-copies every filter for each request, then builds a form class from
-    them and a form that deep-copies every field again — choice lists and their lazy labels
-    included: two thirds of what a filtered list page cost. Filters and fields keep no state
+    them and a form that deep-copies every field again, choice lists and their lazy labels
+    included, on every request. Filters and fields keep no state
     of their own while a query string is validated and applied, besides the attributes set
     on the copy (`model`, `parent`), so a shallow copy of each does the same job. A filter
     with a `method` is bound to its copy's parent and is copied in full.
@@ -119,7 +119,7 @@ class LeanFilterSet(django_filters.FilterSet):
 
 
 # Every filter has its `label` set (the parameter name): django-filter would otherwise work
-# one out, translated, for each filter on every request — a quarter of a list request's time.
+# one out, translated, for each filter on every request.
 
 
 class TicketFilter(LeanFilterSet):

@@ -58,8 +58,10 @@ class ApiCursorPagination(CursorPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         cursor = self.decode_cursor(request)
-        instant, key = (None, None) if cursor is None or cursor.position is None else (
-            _split_position(cursor.position)
+        instant, key = (
+            (None, None)
+            if cursor is None or cursor.position is None
+            else (_split_position(cursor.position))
         )
         # A cursor handed out before positions held the id (key None) pages DRF's way.
         keyset = key is not None

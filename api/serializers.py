@@ -97,10 +97,9 @@ class InputSerializer(serializers.Serializer):
     # A request body on a hot path (orders from the IVR, events from the switch). No
     # docstring: the schema would show it as the description of every subclass.
     #
-    # DRF deep-copies every declared field for each serializer it builds, which re-runs each
-    # field's constructor: a third of what validating a create cost. The fields keep no
-    # state of their own while validating besides what `bind` sets on the copy, so a
-    # shallow copy of each does the same job.
+    # DRF deep-copies every declared field for each serializer it builds, re-running each
+    # field's constructor on every request. The fields keep no state of their own while
+    # validating besides what `bind` sets on the copy, so a shallow copy does the same job.
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {name: copy.copy(field) for name, field in self._declared_fields.items()}
@@ -191,15 +190,18 @@ class TicketCreateInputSerializer(InputSerializer):
         required=False,
         allow_blank=True,
         help_text=_(
-            "The party complained about or reported (complaint, report). When missing the "
-            "order is taken and lists it in `to_complete` for the handler."
+            "The party complained about or reported (complaint, report). When it is missing, "
+            "the order is still taken and lists it in `to_complete` for the handling unit to "
+            "complete."
         ),
     )
     resident_id = StrictCharField(
         max_length=18,
         required=False,
         allow_blank=True,
-        help_text=_("Householder's resident ID number, 18 characters with check digit (applications)."),
+        help_text=_(
+            "Householder's resident ID number, 18 characters with check digit (applications)."
+        ),
     )
     application_channel = serializers.ChoiceField(
         choices=Channel.choices,
@@ -268,7 +270,10 @@ class TicketCreatedSerializer(serializers.ModelSerializer):
     to_complete = serializers.ListField(
         child=serializers.CharField(),
         read_only=True,
-        help_text=_("Details the category needs that the channel did not give, for the handler."),
+        help_text=_(
+            "Details the category needs that the channel did not give, for the handling unit "
+            "to complete."
+        ),
     )
 
     class Meta:
@@ -326,7 +331,10 @@ class TicketListItemSerializer(serializers.ModelSerializer):
     to_complete = serializers.ListField(
         child=serializers.CharField(),
         read_only=True,
-        help_text=_("Details the category needs that the channel did not give, for the handler."),
+        help_text=_(
+            "Details the category needs that the channel did not give, for the handling unit "
+            "to complete."
+        ),
     )
     deadlines = DeadlinesField()
 

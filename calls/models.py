@@ -27,14 +27,22 @@ class Call(models.Model):
     call_id = models.CharField(_("call id"), max_length=64, unique=True)
     caller_phone = models.CharField(_("caller number"), max_length=20, blank=True, db_index=True)
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("agent"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="calls",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
     )
     ring_at = models.DateTimeField(_("ringing since"), null=True, blank=True, db_index=True)
     answer_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     hangup_at = models.DateTimeField(_("hung up at"), null=True, blank=True)
     disposition = models.CharField(
-        _("disposition"), max_length=20, choices=Disposition.choices, blank=True, default=Disposition.PENDING
+        _("disposition"),
+        max_length=20,
+        choices=Disposition.choices,
+        blank=True,
+        default=Disposition.PENDING,
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

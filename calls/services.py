@@ -30,8 +30,9 @@ class CallEventResult:
     changed: bool  # False when the event was a repeat (the time was already set)
 
 
-def call_event_record(*, call_id: str, event: str, at: datetime, caller_phone: str = "",
-                      agent_username: str = "") -> CallEventResult:
+def call_event_record(
+    *, call_id: str, event: str, at: datetime, caller_phone: str = "", agent_username: str = ""
+) -> CallEventResult:
     """Record one switch event; an unknown call id starts a call record."""
     field = EVENT_FIELDS.get(event)
     if field is None:
@@ -86,8 +87,15 @@ def call_set_disposition(*, call: Call, disposition: str, note: str = "") -> Cal
 
 
 @transaction.atomic
-def call_record_disposition(*, agent, disposition: str, call_id: str = "", caller_phone: str = "",
-                            note: str = "", now: datetime | None = None) -> Call:
+def call_record_disposition(
+    *,
+    agent,
+    disposition: str,
+    call_id: str = "",
+    caller_phone: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> Call:
     """Log what a call that became no order was (wrong number, nuisance…) in one action.
 
     With the switch's call id the call already exists; without one (the switch link is
@@ -104,9 +112,14 @@ def call_record_disposition(*, agent, disposition: str, call_id: str = "", calle
         try:
             phone = normalize_phone(caller_phone)
         except ValidationError as exc:
-            raise DomainError(exc.messages[0], field_errors={"caller_phone": exc.messages}) from None
+            raise DomainError(
+                exc.messages[0], field_errors={"caller_phone": exc.messages}
+            ) from None
         call = Call.objects.create(
-            call_id=f"manual-{agent.pk if agent else 0}-{now:%Y%m%d%H%M%S%f}", caller_phone=phone,
-            agent=agent, ring_at=now, answer_at=now,
+            call_id=f"manual-{agent.pk if agent else 0}-{now:%Y%m%d%H%M%S%f}",
+            caller_phone=phone,
+            agent=agent,
+            ring_at=now,
+            answer_at=now,
         )
     return call_set_disposition(call=call, disposition=disposition, note=note)

@@ -27,7 +27,14 @@ class CustomerPhoneInline(admin.TabularInline):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["account_number", "name", "address", "service_area", "tariff", "is_important"]
-    list_filter = ["service_area__area_type", "tariff", "supply_relation", "supply_source", "usage", "is_important"]
+    list_filter = [
+        "service_area__area_type",
+        "tariff",
+        "supply_relation",
+        "supply_source",
+        "usage",
+        "is_important",
+    ]
     search_fields = ["account_number", "name", "address", "phones__number"]
     list_select_related = ["service_area"]
     inlines = [CustomerPhoneInline]

@@ -42,18 +42,31 @@ class HandlingUnit(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.SET_NULL,
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="children",
     )
     categories = models.JSONField(
-        _("handles categories"), default=list, blank=True,
-        help_text=_("Category codes this unit receives when routing by category, e.g. [\"complaint\"]."),
+        _("handles categories"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Category codes this unit receives when routing by category, e.g. ["complaint"].'
+        ),
     )
     members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="handling_units"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("members"),
+        blank=True,
+        related_name="handling_units",
     )
     supervisors = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("supervisors"), blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("supervisors"),
+        blank=True,
         related_name="supervised_units",
     )
     phone = models.CharField(_("duty phone"), max_length=20, blank=True)
@@ -75,12 +88,20 @@ class ServiceArea(models.Model):
     name = models.CharField(_("name"), max_length=100)
     area_type = models.CharField(_("area type"), max_length=10, choices=AreaType.choices)
     crew = models.ForeignKey(
-        HandlingUnit, verbose_name=_("repair crew"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="crew_areas",
+        HandlingUnit,
+        verbose_name=_("repair crew"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crew_areas",
     )
     station = models.ForeignKey(
-        HandlingUnit, verbose_name=_("supply station"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="station_areas",
+        HandlingUnit,
+        verbose_name=_("supply station"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="station_areas",
     )
     households = models.PositiveIntegerField(
         _("households"), default=0, help_text=_("For repairs per 10,000 households.")
@@ -131,20 +152,35 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=100, db_index=True)
     address = models.CharField(_("address"), max_length=200)
     service_area = models.ForeignKey(
-        ServiceArea, verbose_name=_("service area"), on_delete=models.PROTECT, related_name="customers"
+        ServiceArea,
+        verbose_name=_("service area"),
+        on_delete=models.PROTECT,
+        related_name="customers",
     )
     feeder = models.CharField(_("feeder"), max_length=60, blank=True, db_index=True)
-    transformer_area = models.CharField(_("transformer area"), max_length=60, blank=True, db_index=True)
+    transformer_area = models.CharField(
+        _("transformer area"), max_length=60, blank=True, db_index=True
+    )
     meter_number = models.CharField(_("meter number"), max_length=30, blank=True)
     supply_voltage = models.CharField(_("supply voltage"), max_length=20, blank=True)
     supply_relation = models.CharField(
-        _("supply relation"), max_length=20, choices=SupplyRelation.choices, default=SupplyRelation.DIRECT
+        _("supply relation"),
+        max_length=20,
+        choices=SupplyRelation.choices,
+        default=SupplyRelation.DIRECT,
     )
-    tariff = models.CharField(_("tariff class"), max_length=20, choices=Tariff.choices, default=Tariff.RESIDENTIAL)
+    tariff = models.CharField(
+        _("tariff class"), max_length=20, choices=Tariff.choices, default=Tariff.RESIDENTIAL
+    )
     supply_source = models.CharField(
-        _("supply source"), max_length=20, choices=SupplySource.choices, default=SupplySource.LOW_VOLTAGE
+        _("supply source"),
+        max_length=20,
+        choices=SupplySource.choices,
+        default=SupplySource.LOW_VOLTAGE,
     )
-    usage = models.CharField(_("usage"), max_length=20, choices=Usage.choices, default=Usage.REGULAR)
+    usage = models.CharField(
+        _("usage"), max_length=20, choices=Usage.choices, default=Usage.REGULAR
+    )
     is_important = models.BooleanField(_("important customer"), default=False)
     # Personal data: stored once, shown masked except to roles that need it.
     resident_id = models.CharField(
@@ -175,7 +211,9 @@ class CustomerPhone(models.Model):
     class Meta:
         verbose_name = _("customer phone")
         verbose_name_plural = _("customer phones")
-        constraints = [models.UniqueConstraint(fields=["customer", "number"], name="uniq_customer_phone")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "number"], name="uniq_customer_phone")
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -75,7 +75,9 @@ def validate_resident_id(value: str) -> None:
             _("A resident ID number has 18 characters: 17 digits and a final digit or X."),
             code="invalid",
         )
-    total = sum(int(digit) * weight for digit, weight in zip(id_number[:17], _ID_WEIGHTS, strict=True))
+    total = sum(
+        int(digit) * weight for digit, weight in zip(id_number[:17], _ID_WEIGHTS, strict=True)
+    )
     if _ID_CHECK[total % 11] != id_number[17]:
         raise ValidationError(
             _("The resident ID number's check digit is wrong; please read it again."),

@@ -25,11 +25,18 @@ class ArticleCategory(models.Model):
 
 class Article(models.Model):
     category = models.ForeignKey(
-        ArticleCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="articles"
+        ArticleCategory,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="articles",
     )
     title = models.CharField(_("title"), max_length=120)
-    keywords = models.CharField(_("keywords"), max_length=200, blank=True,
-                                help_text=_("Words a caller would use, separated by spaces or commas."))
+    keywords = models.CharField(
+        _("keywords"),
+        max_length=200,
+        blank=True,
+        help_text=_("Words a caller would use, separated by spaces or commas."),
+    )
     body = models.TextField(_("answer"))
     is_active = models.BooleanField(_("active"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -26,10 +26,14 @@ class Outage(models.Model):
     expected_restoration_at = models.DateTimeField(_("expected restoration"), null=True, blank=True)
     restored_at = models.DateTimeField(_("restored at"), null=True, blank=True, db_index=True)
     notice_at = models.DateTimeField(
-        _("announced at"), null=True, blank=True,
+        _("announced at"),
+        null=True,
+        blank=True,
         help_text=_("Planned outages must be announced 3 to 7 days before they start."),
     )
-    affects_important_customers = models.BooleanField(_("affects important customers"), default=False)
+    affects_important_customers = models.BooleanField(
+        _("affects important customers"), default=False
+    )
     reported_to_authority = models.BooleanField(_("reported to the power authority"), default=False)
     service_areas = models.ManyToManyField(
         "customers.ServiceArea", verbose_name=_("service areas"), blank=True, related_name="outages"
@@ -46,8 +50,9 @@ class Outage(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
-    def covers(self, *, service_area_id: int | None, feeder: str, transformer_area: str,
-               area_ids: set[int]) -> bool:
+    def covers(
+        self, *, service_area_id: int | None, feeder: str, transformer_area: str, area_ids: set[int]
+    ) -> bool:
         """True when the outage reaches a customer with these attributes.
 
         `area_ids` is the set of the outage's service-area ids (prefetched by the caller).

@@ -27,7 +27,9 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = str(message)
         self.code = code
-        self.field_errors = {name: [str(m) for m in msgs] for name, msgs in (field_errors or {}).items()}
+        self.field_errors = {
+            name: [str(m) for m in msgs] for name, msgs in (field_errors or {}).items()
+        }
 
 
 class NotAllowed(DomainError):

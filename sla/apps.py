@@ -13,4 +13,6 @@ class SlaConfig(AppConfig):
         from sla.selectors import rules_cache_clear
 
         post_save.connect(rules_cache_clear, sender=SlaRule, dispatch_uid="sla-rules-cache")
-        post_delete.connect(rules_cache_clear, sender=SlaRule, dispatch_uid="sla-rules-cache-delete")
+        post_delete.connect(
+            rules_cache_clear, sender=SlaRule, dispatch_uid="sla-rules-cache-delete"
+        )

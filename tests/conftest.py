@@ -38,11 +38,14 @@ def _reference_data(request):
     end, which also wipes the reference data the migrations loaded: roles, the taxonomy, the
     default time limits, the holidays. Put it back before a database test that finds it gone."""
     marker = request.node.get_closest_marker("django_db")
-    uses_db = marker is not None or {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    uses_db = marker is not None or {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    )
     if not uses_db:
         return
     transactional = (marker is not None and marker.kwargs.get("transaction")) or (
-        {"transactional_db", "live_server"} & set(request.fixturenames))
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
     request.getfixturevalue("transactional_db" if transactional else "db")
     if Group.objects.filter(name="agent").exists():
         return
@@ -113,57 +116,89 @@ def alice_actor(alice) -> Actor:
 
 @pytest.fixture
 def centre(db) -> HandlingUnit:
-    return HandlingUnit.objects.create(code="centre", name="客户服务中心", kind=HandlingUnit.Kind.CALL_CENTRE)
+    return HandlingUnit.objects.create(
+        code="centre", name="客户服务中心", kind=HandlingUnit.Kind.CALL_CENTRE
+    )
 
 
 @pytest.fixture
 def urban_crew(db, centre) -> HandlingUnit:
-    return HandlingUnit.objects.create(code="crew-urban", name="城区抢修一班", kind=HandlingUnit.Kind.CREW,
-                                       parent=centre, categories=["repair"])
+    return HandlingUnit.objects.create(
+        code="crew-urban",
+        name="城区抢修一班",
+        kind=HandlingUnit.Kind.CREW,
+        parent=centre,
+        categories=["repair"],
+    )
 
 
 @pytest.fixture
 def rural_crew(db, centre) -> HandlingUnit:
-    return HandlingUnit.objects.create(code="crew-rural", name="城郊供电所抢修班", kind=HandlingUnit.Kind.CREW,
-                                       parent=centre)
+    return HandlingUnit.objects.create(
+        code="crew-rural", name="城郊供电所抢修班", kind=HandlingUnit.Kind.CREW, parent=centre
+    )
 
 
 @pytest.fixture
 def remote_crew(db, centre) -> HandlingUnit:
-    return HandlingUnit.objects.create(code="crew-remote", name="山区供电所抢修班", kind=HandlingUnit.Kind.CREW,
-                                       parent=centre)
+    return HandlingUnit.objects.create(
+        code="crew-remote", name="山区供电所抢修班", kind=HandlingUnit.Kind.CREW, parent=centre
+    )
 
 
 @pytest.fixture
 def service_department(db, centre) -> HandlingUnit:
     return HandlingUnit.objects.create(
-        code="dept-service", name="客户服务部", kind=HandlingUnit.Kind.DEPARTMENT, parent=centre,
+        code="dept-service",
+        name="客户服务部",
+        kind=HandlingUnit.Kind.DEPARTMENT,
+        parent=centre,
         categories=["inquiry", "application", "complaint", "report"],
     )
 
 
 @pytest.fixture
 def urban_area(db, urban_crew) -> ServiceArea:
-    return ServiceArea.objects.create(code="urban-1", name="城东供电区", area_type=AreaType.URBAN,
-                                      crew=urban_crew, households=12000)
+    return ServiceArea.objects.create(
+        code="urban-1",
+        name="城东供电区",
+        area_type=AreaType.URBAN,
+        crew=urban_crew,
+        households=12000,
+    )
 
 
 @pytest.fixture
 def rural_area(db, rural_crew) -> ServiceArea:
-    return ServiceArea.objects.create(code="rural-1", name="城郊供电区", area_type=AreaType.RURAL,
-                                      crew=rural_crew, households=8000)
+    return ServiceArea.objects.create(
+        code="rural-1",
+        name="城郊供电区",
+        area_type=AreaType.RURAL,
+        crew=rural_crew,
+        households=8000,
+    )
 
 
 @pytest.fixture
 def remote_area(db, remote_crew) -> ServiceArea:
-    return ServiceArea.objects.create(code="remote-1", name="山区供电区", area_type=AreaType.REMOTE,
-                                      crew=remote_crew, households=3000)
+    return ServiceArea.objects.create(
+        code="remote-1",
+        name="山区供电区",
+        area_type=AreaType.REMOTE,
+        crew=remote_crew,
+        households=3000,
+    )
 
 
 def _customer(area: ServiceArea, account: str, name: str, phone: str, **extra) -> Customer:
     customer = Customer.objects.create(
-        account_number=account, name=name, address=f"{area.name}幸福路{account[-3:]}号",
-        service_area=area, feeder=f"{area.code}-10kV-1", transformer_area=f"{area.code}-台区-1", **extra,
+        account_number=account,
+        name=name,
+        address=f"{area.name}幸福路{account[-3:]}号",
+        service_area=area,
+        feeder=f"{area.code}-10kV-1",
+        transformer_area=f"{area.code}-台区-1",
+        **extra,
     )
     CustomerPhone.objects.create(customer=customer, number=phone, is_primary=True)
     return customer
@@ -186,8 +221,15 @@ def remote_customer(remote_area) -> Customer:
 
 @pytest.fixture
 def important_customer(urban_area) -> Customer:
-    return _customer(urban_area, "3100000009", "市第一人民医院", "01088880000", is_important=True,
-                     tariff=Customer.Tariff.COMMERCIAL, supply_source=Customer.SupplySource.DUAL_SOURCE)
+    return _customer(
+        urban_area,
+        "3100000009",
+        "市第一人民医院",
+        "01088880000",
+        is_important=True,
+        tariff=Customer.Tariff.COMMERCIAL,
+        supply_source=Customer.SupplySource.DUAL_SOURCE,
+    )
 
 
 @pytest.fixture
@@ -200,4 +242,6 @@ def api_client(db):
     from api.services import api_client_create
 
     client, token = api_client_create(name="IVR", scopes=list(Scope.values))
-    return SimpleNamespace(client=client, token=token, headers={"HTTP_AUTHORIZATION": f"Token {token}"})
+    return SimpleNamespace(
+        client=client, token=token, headers={"HTTP_AUTHORIZATION": f"Token {token}"}
+    )

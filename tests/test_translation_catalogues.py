@@ -12,12 +12,20 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOGUES = sorted(
     p for p in ROOT.glob("**/locale/zh_Hans/LC_MESSAGES/django.po") if ".venv" not in p.parts
 )
-_ENTRY = re.compile(r'^(#, fuzzy\n)?(?:#.*\n)*?(?:msgctxt ((?:".*"\n)+))?msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)',
-                    re.M)
+_ENTRY = re.compile(
+    r'^(#, fuzzy\n)?(?:#.*\n)*?(?:msgctxt ((?:".*"\n)+))?msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)',
+    re.M,
+)
 
 
 def _text(quoted: str) -> str:
-    return "".join(re.findall(r'"(.*)"', quoted)).encode().decode("unicode_escape").encode("latin-1").decode()
+    return (
+        "".join(re.findall(r'"(.*)"', quoted))
+        .encode()
+        .decode("unicode_escape")
+        .encode("latin-1")
+        .decode()
+    )
 
 
 def _entries(po: Path) -> list[tuple[str, str, bool]]:
@@ -53,7 +61,9 @@ def test_the_compiled_catalogue_matches_its_source(po):
     with mo.open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     # GNUTranslations keys a context entry as "ctx\x04msgid", the same form _entries uses.
-    stale = [msgid for msgid, msgstr, _fuzzy in _entries(po) if compiled._catalog.get(msgid) != msgstr]
+    stale = [
+        msgid for msgid, msgstr, _fuzzy in _entries(po) if compiled._catalog.get(msgid) != msgstr
+    ]
     assert stale == []
 
 

@@ -5,7 +5,15 @@ from tickets.models import Hastening, SubType, Ticket, TicketEvent
 
 @admin.register(SubType)
 class SubTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "category", "parent", "code", "sort_order", "is_active", "counted_separately"]
+    list_display = [
+        "name",
+        "category",
+        "parent",
+        "code",
+        "sort_order",
+        "is_active",
+        "counted_separately",
+    ]
     list_filter = ["category", "is_active"]
     search_fields = ["name", "code"]
     list_editable = ["sort_order", "is_active"]
@@ -37,14 +45,43 @@ class HasteningInline(admin.TabularInline):
 class TicketAdmin(admin.ModelAdmin):
     """Read-mostly: orders change through the services (pages and API), so the timeline stays true."""
 
-    list_display = ["number", "category", "subtype", "status", "caller_phone", "customer", "handling_unit",
-                    "area_type", "supervised", "created_at"]
+    list_display = [
+        "number",
+        "category",
+        "subtype",
+        "status",
+        "caller_phone",
+        "customer",
+        "handling_unit",
+        "area_type",
+        "supervised",
+        "created_at",
+    ]
     list_filter = ["category", "status", "channel", "area_type", "supervised"]
     search_fields = ["number", "caller_phone", "customer__account_number", "customer__name"]
     list_select_related = ["subtype", "customer", "handling_unit"]
-    raw_id_fields = ["customer", "call", "master", "outage", "owner", "handler", "knowledge_article"]
-    readonly_fields = ["number", "status", "created_at", "dispatched_at", "acknowledged_at", "arrived_at",
-                       "resolved_at", "visited_at", "archived_at", "closed_at", "call_count"]
+    raw_id_fields = [
+        "customer",
+        "call",
+        "master",
+        "outage",
+        "owner",
+        "handler",
+        "knowledge_article",
+    ]
+    readonly_fields = [
+        "number",
+        "status",
+        "created_at",
+        "dispatched_at",
+        "acknowledged_at",
+        "arrived_at",
+        "resolved_at",
+        "visited_at",
+        "archived_at",
+        "closed_at",
+        "call_count",
+    ]
     inlines = [HasteningInline, TicketEventInline]
     show_full_result_count = False
     date_hierarchy = "created_at"

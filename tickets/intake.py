@@ -160,7 +160,15 @@ def draft_clean(draft: TicketDraft, *, require_details: bool) -> tuple[TicketDra
                 add(name, message)
     if errors:
         raise DomainError(_("Please correct the marked fields."), field_errors=errors)
-    for name in ("description", "address", "reply", "contact_name", "feeder",
-                 "transformer_area", "paid_override_reason", "party"):
+    for name in (
+        "description",
+        "address",
+        "reply",
+        "contact_name",
+        "feeder",
+        "transformer_area",
+        "paid_override_reason",
+        "party",
+    ):
         changes[name] = getattr(draft, name).strip()
     return dataclasses.replace(draft, **changes), sorted(missing)

@@ -38,7 +38,9 @@ class Move:
     target: str
 
 
-def _move(action: Action, categories: set[str] | frozenset[str], sources: set[str], target: Status) -> Move:
+def _move(
+    action: Action, categories: set[str] | frozenset[str], sources: set[str], target: Status
+) -> Move:
     return Move(action.value, frozenset(categories), frozenset(sources), target.value)
 
 

@@ -37,7 +37,13 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.ACCEPTED, Status.DISPATCHED, Status.ACKNOWLEDGED, Status.ON_SITE)
-CLOSED_STATUSES = (Status.RESOLVED, Status.VISITED, Status.ARCHIVED, Status.CANCELLED, Status.MERGED)
+CLOSED_STATUSES = (
+    Status.RESOLVED,
+    Status.VISITED,
+    Status.ARCHIVED,
+    Status.CANCELLED,
+    Status.MERGED,
+)
 
 
 class Channel(models.TextChoices):
@@ -76,7 +82,11 @@ class SubType(models.Model):
 
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="details",
     )
     code = models.SlugField(_("code"), max_length=60, unique=True)
@@ -84,7 +94,8 @@ class SubType(models.Model):
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     counted_separately = models.BooleanField(
-        _("counted separately in reports"), default=False,
+        _("counted separately in reports"),
+        default=False,
         help_text=_("Opinions, suggestions and praise are inquiries counted on their own."),
     )
 
@@ -106,56 +117,108 @@ class Ticket(models.Model):
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     subtype = models.ForeignKey(
-        SubType, verbose_name=_("sub-type"), null=True, blank=True, db_index=False, on_delete=models.PROTECT,
+        SubType,
+        verbose_name=_("sub-type"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     detail = models.ForeignKey(
-        SubType, verbose_name=_("detail"), null=True, blank=True, db_index=False, on_delete=models.PROTECT,
+        SubType,
+        verbose_name=_("detail"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
         related_name="+",
     )
-    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.PHONE)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACCEPTED)
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, default=Channel.PHONE
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACCEPTED
+    )
 
     caller_phone = models.CharField(_("caller number"), max_length=20)
     call_at = models.DateTimeField(_("call time"))
     call = models.ForeignKey(
-        "calls.Call", verbose_name=_("call"), null=True, blank=True, on_delete=models.SET_NULL,
+        "calls.Call",
+        verbose_name=_("call"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="tickets",
     )
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), null=True, blank=True,
-        db_index=False, on_delete=models.PROTECT, related_name="tickets",
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="tickets",
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
     description = models.TextField(_("description"))
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner agent"), null=True, blank=True,
-        db_index=False, on_delete=models.PROTECT, related_name="owned_tickets",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner agent"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="owned_tickets",
     )
     created_via = models.CharField(
         _("created via"), max_length=60, blank=True, help_text=_("The integration client, if any.")
     )
     handling_unit = models.ForeignKey(
-        "customers.HandlingUnit", verbose_name=_("handling unit"), null=True, blank=True,
-        db_index=False, on_delete=models.PROTECT, related_name="tickets",
+        "customers.HandlingUnit",
+        verbose_name=_("handling unit"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="tickets",
     )
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("handler"), null=True, blank=True,
-        db_index=False, on_delete=models.PROTECT, related_name="handled_tickets",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="handled_tickets",
     )
     service_area = models.ForeignKey(
-        "customers.ServiceArea", verbose_name=_("service area"), null=True, blank=True,
-        db_index=False, on_delete=models.PROTECT, related_name="tickets",
+        "customers.ServiceArea",
+        verbose_name=_("service area"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="tickets",
     )
-    area_type = models.CharField(_("area type"), max_length=10, choices=AreaType.choices, default=AreaType.URBAN)
+    area_type = models.CharField(
+        _("area type"), max_length=10, choices=AreaType.choices, default=AreaType.URBAN
+    )
     area_type_unconfirmed = models.BooleanField(
-        _("area type to confirm"), default=False,
-        help_text=_("The area type was unknown: the strictest (urban) limit applies until confirmed."),
+        _("area type to confirm"),
+        default=False,
+        help_text=_(
+            "The area type was unknown: the strictest (urban) limit applies until confirmed."
+        ),
     )
     to_complete = models.JSONField(
-        _("details to complete"), default=list, blank=True,
-        help_text=_("Details the category needs that the channel did not give (e.g. the party "
-                    "complained about): taken anyway, for the handler to complete."),
+        _("details to complete"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Details the category needs that the channel did not give (e.g. the party "
+            "complained about): taken anyway, for the handler to complete."
+        ),
     )
     is_important = models.BooleanField(_("important customer"), default=False)
 
@@ -168,22 +231,39 @@ class Ticket(models.Model):
     breached = models.BooleanField(_("limit breached"), default=False, editable=False)
     supervised_at = models.DateTimeField(_("supervised since"), null=True, blank=True)
     master = models.ForeignKey(
-        "self", verbose_name=_("master order"), null=True, blank=True, db_index=False, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("master order"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     outage = models.ForeignKey(
-        "outages.Outage", verbose_name=_("outage"), null=True, blank=True, db_index=False, on_delete=models.PROTECT,
+        "outages.Outage",
+        verbose_name=_("outage"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
         related_name="tickets",
     )
 
     # Inquiry.
-    reply_form = models.CharField(_("reply form"), max_length=20, choices=ReplyForm.choices, blank=True)
+    reply_form = models.CharField(
+        _("reply form"), max_length=20, choices=ReplyForm.choices, blank=True
+    )
     # Inquiry, complaint, report: the written reply and when it was recorded.
     reply = models.TextField(_("reply"), blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     knowledge_article = models.ForeignKey(
-        "knowledge.Article", verbose_name=_("knowledge article"), null=True, blank=True,
-        db_index=False, on_delete=models.SET_NULL, related_name="+",
+        "knowledge.Article",
+        verbose_name=_("knowledge article"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     # Application.
@@ -199,10 +279,16 @@ class Ticket(models.Model):
     # Repair.
     feeder = models.CharField(_("feeder"), max_length=60, blank=True)
     transformer_area = models.CharField(_("transformer area"), max_length=60, blank=True)
-    inside_customer_installation = models.BooleanField(_("fault inside the customer's installation"), default=False)
-    asset_owner = models.CharField(_("asset owner"), max_length=10, choices=AssetOwner.choices, blank=True)
+    inside_customer_installation = models.BooleanField(
+        _("fault inside the customer's installation"), default=False
+    )
+    asset_owner = models.CharField(
+        _("asset owner"), max_length=10, choices=AssetOwner.choices, blank=True
+    )
     is_paid = models.BooleanField(_("paid service"), default=False)
-    paid_override_reason = models.CharField(_("reason for overriding paid/free"), max_length=200, blank=True)
+    paid_override_reason = models.CharField(
+        _("reason for overriding paid/free"), max_length=200, blank=True
+    )
     appointment_at = models.DateTimeField(_("appointment"), null=True, blank=True)
     cause = models.TextField(_("cause found"), blank=True)
     work_done = models.TextField(_("work done"), blank=True)
@@ -212,7 +298,9 @@ class Ticket(models.Model):
     party = models.CharField(_("party complained about or reported"), max_length=200, blank=True)
 
     # Return visit.
-    satisfaction = models.CharField(_("satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True
+    )
     visit_note = models.TextField(_("return visit note"), blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
 
@@ -238,8 +326,16 @@ class Ticket(models.Model):
         constraints = [models.UniqueConstraint(fields=["number"], name="ticket_number_uniq")]
         indexes = [
             models.Index(fields=["caller_phone"], name="ticket_caller_phone_idx"),
-            models.Index(fields=["master"], name="ticket_master_idx", condition=models.Q(master__isnull=False)),
-            models.Index(fields=["outage"], name="ticket_outage_idx", condition=models.Q(outage__isnull=False)),
+            models.Index(
+                fields=["master"],
+                name="ticket_master_idx",
+                condition=models.Q(master__isnull=False),
+            ),
+            models.Index(
+                fields=["outage"],
+                name="ticket_outage_idx",
+                condition=models.Q(outage__isnull=False),
+            ),
             models.Index(fields=["owner", "status"], name="ticket_owner_status_idx"),
             models.Index(fields=["handling_unit", "status"], name="ticket_unit_status_idx"),
             models.Index(fields=["customer", "status"], name="ticket_customer_status_idx"),
@@ -247,12 +343,15 @@ class Ticket(models.Model):
             # a page — unfiltered or filtered by one of these — is one backward range scan
             # that stops after the page, however far back the matching orders lie.
             models.Index(fields=["created_at", "id"], name="ticket_created_idx"),
-            models.Index(fields=["category", "created_at", "id"], name="ticket_category_created_idx"),
+            models.Index(
+                fields=["category", "created_at", "id"], name="ticket_category_created_idx"
+            ),
             models.Index(fields=["status", "created_at", "id"], name="ticket_status_created_idx"),
             models.Index(fields=["area_type", "created_at", "id"], name="ticket_area_created_idx"),
             # Costs nothing on a new order (never breached when taken).
             models.Index(
-                fields=["created_at", "id"], name="ticket_breached_created_idx",
+                fields=["created_at", "id"],
+                name="ticket_breached_created_idx",
                 condition=models.Q(breached=True),
             ),
         ]
@@ -283,12 +382,19 @@ class TicketEvent(models.Model):
         BREACH = "breach", _("Time limit breached")
         UPDATE = "update", _("Fields updated")
 
-    ticket = models.ForeignKey(Ticket, db_index=False, on_delete=models.CASCADE, related_name="events")
+    ticket = models.ForeignKey(
+        Ticket, db_index=False, on_delete=models.CASCADE, related_name="events"
+    )
     at = models.DateTimeField(_("at"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
-        db_index=False, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor_label = models.CharField(_("by (system or client)"), max_length=60, blank=True)
     action = models.CharField(_("action"), max_length=20, blank=True)
@@ -312,10 +418,14 @@ class Hastening(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="hastenings")
     at = models.DateTimeField(_("at"))
-    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.PHONE)
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, default=Channel.PHONE
+    )
     text = models.TextField(_("what the caller said"), blank=True)
     caller_phone = models.CharField(_("caller number"), max_length=20, blank=True)
-    call = models.ForeignKey("calls.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    call = models.ForeignKey(
+        "calls.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -34,8 +34,19 @@ def ticket_get_for_user(*, user, number: str) -> Ticket:
     """The order with this number if the user may see it; 404 otherwise (no hint it exists)."""
     ticket = (
         ticket_visible_to(user)
-        .select_related("customer", "customer__service_area", "subtype", "detail", "owner",
-                        "handling_unit", "handler", "service_area", "outage", "master", "call")
+        .select_related(
+            "customer",
+            "customer__service_area",
+            "subtype",
+            "detail",
+            "owner",
+            "handling_unit",
+            "handler",
+            "service_area",
+            "outage",
+            "master",
+            "call",
+        )
         .filter(number=number)
         .first()
     )
@@ -71,7 +82,9 @@ def call_live_for_agent(*, user, now: datetime) -> Call | None:
     One query on the (agent, hangup_at) index; the console polls it every second.
     """
     return (
-        Call.objects.filter(agent=user, hangup_at__isnull=True, ring_at__gte=now - LIVE_CALL_MAX_AGE)
+        Call.objects.filter(
+            agent=user, hangup_at__isnull=True, ring_at__gte=now - LIVE_CALL_MAX_AGE
+        )
         .order_by("-ring_at", "-id")
         .first()
     )
@@ -103,8 +116,12 @@ def outage_list_covering(*, customer: Customer, now: datetime) -> list[Outage]:
     covering = []
     for outage in candidates:
         area_ids = {area.pk for area in outage.area_list}
-        if outage.covers(service_area_id=customer.service_area_id, feeder=customer.feeder,
-                         transformer_area=customer.transformer_area, area_ids=area_ids):
+        if outage.covers(
+            service_area_id=customer.service_area_id,
+            feeder=customer.feeder,
+            transformer_area=customer.transformer_area,
+            area_ids=area_ids,
+        ):
             covering.append(outage)
     return covering
 
@@ -129,7 +146,8 @@ def caller_card(*, customer: Customer | None, phone: str, now: datetime) -> Call
     if customer is not None:
         open_ids = {t.pk for t in card.open_orders}
         card.recent_orders = [
-            t for t in Ticket.objects.filter(customer_id=customer.pk)
+            t
+            for t in Ticket.objects.filter(customer_id=customer.pk)
             .select_related("subtype")
             .order_by("-created_at", "-id")[: CARD_RECENT_ORDERS + len(open_ids)]
             if t.pk not in open_ids
@@ -154,7 +172,9 @@ def ticket_list_owned_by(*, user, limit: int = MY_ORDERS_LIMIT) -> list[Ticket]:
 
 def ticket_list_for_unit_page(*, user, limit: int = 200) -> list[Ticket]:
     """The unit's open orders with their running timers (the crews' and departments' page)."""
-    return list(ticket_list_for_unit_member(user=user).prefetch_related(running_timers_prefetch())[:limit])
+    return list(
+        ticket_list_for_unit_member(user=user).prefetch_related(running_timers_prefetch())[:limit]
+    )
 
 
 def ticket_get_for_page(*, user, number: str) -> Ticket:
@@ -163,7 +183,9 @@ def ticket_get_for_page(*, user, number: str) -> Ticket:
     ticket.timeline = list(
         TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("at", "id")
     )
-    ticket.hastening_list = list(ticket.hastenings.select_related("created_by").order_by("at", "id"))
+    ticket.hastening_list = list(
+        ticket.hastenings.select_related("created_by").order_by("at", "id")
+    )
     ticket.timer_list = list(ticket.timers.order_by("started_at", "id"))
     return ticket
 

@@ -63,12 +63,29 @@ def ticket_number_for(*, pk: int, created_at: datetime) -> str:
     return f"{created_at.astimezone(BEIJING):%Y%m%d}{pk:010d}"
 
 
-def _event(ticket: Ticket, *, at: datetime, kind: str, actor: Actor, action: str = "",
-           from_status: str = "", to_status: str = "", note: str = "",
-           data: dict[str, Any] | None = None) -> TicketEvent:
+def _event(
+    ticket: Ticket,
+    *,
+    at: datetime,
+    kind: str,
+    actor: Actor,
+    action: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> TicketEvent:
     return TicketEvent.objects.create(
-        ticket=ticket, at=at, kind=kind, actor_id=actor.user_id, actor_label=actor.label,
-        action=action, from_status=from_status, to_status=to_status, note=note, data=data or {},
+        ticket=ticket,
+        at=at,
+        kind=kind,
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        data=data or {},
     )
 
 
@@ -153,7 +170,8 @@ def ticket_create(
             contact_phone=draft.contact_phone,
             application_channel=draft.application_channel,
             feeder=draft.feeder or (customer.feeder if customer else ""),
-            transformer_area=draft.transformer_area or (customer.transformer_area if customer else ""),
+            transformer_area=draft.transformer_area
+            or (customer.transformer_area if customer else ""),
             inside_customer_installation=inside,
             asset_owner=asset_owner,
             is_paid=is_paid,
@@ -165,7 +183,9 @@ def ticket_create(
         # The number derives from the id the insert drew.
         ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
         ticket.save(update_fields=["number"])
-        _event(ticket, at=now, kind=TicketEvent.Kind.CREATED, actor=actor, to_status=Status.ACCEPTED)
+        _event(
+            ticket, at=now, kind=TicketEvent.Kind.CREATED, actor=actor, to_status=Status.ACCEPTED
+        )
         if call is not None and not call.disposition:
             Call.objects.filter(pk=call.pk, disposition="").update(disposition=Disposition.ORDER)
         _sla(ticket, event="created", at=now)
@@ -174,8 +194,12 @@ def ticket_create(
             return ticket_resolve(ticket=ticket, actor=actor, reply=draft.reply, now=now)
         if repair and inside:
             return ticket_resolve(
-                ticket=ticket, actor=actor, now=now,
-                work_done=_("Fault inside the customer's installation: guided by phone, no crew sent."),
+                ticket=ticket,
+                actor=actor,
+                now=now,
+                work_done=_(
+                    "Fault inside the customer's installation: guided by phone, no crew sent."
+                ),
             )
         if dispatch:
             return ticket_dispatch(ticket=ticket, actor=actor, unit=handling_unit, now=now)
@@ -207,20 +231,46 @@ def _lock_allowed(ticket: Ticket, *, action: str) -> tuple[Ticket, str]:
     return locked, allowed
 
 
-def _record_move(locked: Ticket, *, action: str, target: str, actor: Actor, now: datetime,
-                 note: str = "", data: dict[str, Any] | None = None) -> tuple[Ticket, str]:
+def _record_move(
+    locked: Ticket,
+    *,
+    action: str,
+    target: str,
+    actor: Actor,
+    now: datetime,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> tuple[Ticket, str]:
     source = locked.status
     locked.status = target
-    _event(locked, at=now, kind=TicketEvent.Kind.STATUS, actor=actor, action=action,
-           from_status=source, to_status=target, note=note, data=data)
+    _event(
+        locked,
+        at=now,
+        kind=TicketEvent.Kind.STATUS,
+        actor=actor,
+        action=action,
+        from_status=source,
+        to_status=target,
+        note=note,
+        data=data,
+    )
     return locked, source
 
 
-def _move(ticket: Ticket, *, action: str, actor: Actor, now: datetime, note: str = "",
-          target: str | None = None, data: dict[str, Any] | None = None) -> tuple[Ticket, str]:
+def _move(
+    ticket: Ticket,
+    *,
+    action: str,
+    actor: Actor,
+    now: datetime,
+    note: str = "",
+    target: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> tuple[Ticket, str]:
     locked, allowed = _lock_allowed(ticket, action=action)
-    return _record_move(locked, action=action, target=target or allowed, actor=actor, now=now,
-                        note=note, data=data)
+    return _record_move(
+        locked, action=action, target=target or allowed, actor=actor, now=now, note=note, data=data
+    )
 
 
 def _save(ticket: Ticket, fields: list[str]) -> None:
@@ -228,20 +278,35 @@ def _save(ticket: Ticket, fields: list[str]) -> None:
 
 
 @transaction.atomic
-def ticket_dispatch(*, ticket: Ticket, actor: Actor, unit: HandlingUnit | None = None,
-                    note: str = "", now: datetime | None = None) -> Ticket:
+def ticket_dispatch(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    unit: HandlingUnit | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Ticket:
     """Send the order to its handling unit (routed when `unit` is not given)."""
     now = _now(now)
     # One lock and one check: a refused move is refused before any routing is looked up.
     locked, allowed = _lock_allowed(ticket, action=Action.DISPATCH)
-    target_unit = unit or locked.handling_unit or routing.unit_for(
-        category=locked.category, service_area=locked.service_area
+    target_unit = (
+        unit
+        or locked.handling_unit
+        or routing.unit_for(category=locked.category, service_area=locked.service_area)
     )
     if target_unit is None:
         message = _("No handling unit receives this order; choose one.")
         raise DomainError(message, field_errors={"handling_unit": [message]})
-    locked, _source = _record_move(locked, action=Action.DISPATCH, target=allowed, actor=actor, now=now,
-                                   note=note, data={"unit": target_unit.pk, "unit_name": target_unit.name})
+    locked, _source = _record_move(
+        locked,
+        action=Action.DISPATCH,
+        target=allowed,
+        actor=actor,
+        now=now,
+        note=note,
+        data={"unit": target_unit.pk, "unit_name": target_unit.name},
+    )
     locked.handling_unit = target_unit
     locked.dispatched_at = now
     _save(locked, ["handling_unit", "dispatched_at"])
@@ -250,7 +315,9 @@ def ticket_dispatch(*, ticket: Ticket, actor: Actor, unit: HandlingUnit | None =
 
 
 @transaction.atomic
-def ticket_acknowledge(*, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None) -> Ticket:
+def ticket_acknowledge(
+    *, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None
+) -> Ticket:
     """The handling unit accepts the order (接单); the acting member becomes its handler."""
     now = _now(now)
     locked, _source = _move(ticket, action=Action.ACKNOWLEDGE, actor=actor, now=now, note=note)
@@ -262,7 +329,9 @@ def ticket_acknowledge(*, ticket: Ticket, actor: Actor, note: str = "", now: dat
 
 
 @transaction.atomic
-def ticket_record_arrival(*, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None) -> Ticket:
+def ticket_record_arrival(
+    *, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None
+) -> Ticket:
     """The crew is on site (stops the arrival clock)."""
     now = _now(now)
     locked, source = _move(ticket, action=Action.ARRIVE, actor=actor, now=now, note=note)
@@ -279,9 +348,18 @@ def ticket_record_arrival(*, ticket: Ticket, actor: Actor, note: str = "", now: 
 
 
 @transaction.atomic
-def ticket_resolve(*, ticket: Ticket, actor: Actor, cause: str = "", work_done: str = "",
-                   reply: str = "", power_restored: bool = True, power_on_at: datetime | None = None,
-                   note: str = "", now: datetime | None = None) -> Ticket:
+def ticket_resolve(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    cause: str = "",
+    work_done: str = "",
+    reply: str = "",
+    power_restored: bool = True,
+    power_on_at: datetime | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Ticket:
     """Record the result (回单): for a repair the cause, the work done and the restoration."""
     now = _now(now)
     locked, _source = _move(ticket, action=Action.RESOLVE, actor=actor, now=now, note=note)
@@ -296,7 +374,11 @@ def ticket_resolve(*, ticket: Ticket, actor: Actor, cause: str = "", work_done: 
     if reply:
         locked.reply, locked.replied_at = reply, now
         fields += ["reply", "replied_at"]
-    if locked.category == Category.REPAIR and power_restored and not locked.inside_customer_installation:
+    if (
+        locked.category == Category.REPAIR
+        and power_restored
+        and not locked.inside_customer_installation
+    ):
         locked.restored_at = now
         fields.append("restored_at")
     if power_on_at is not None:
@@ -310,8 +392,9 @@ def ticket_resolve(*, ticket: Ticket, actor: Actor, cause: str = "", work_done: 
 
 
 @transaction.atomic
-def ticket_reply(*, ticket: Ticket, actor: Actor, reply: str, note: str = "",
-                 now: datetime | None = None) -> Ticket:
+def ticket_reply(
+    *, ticket: Ticket, actor: Actor, reply: str, note: str = "", now: datetime | None = None
+) -> Ticket:
     """Record the written reply to a complaint, a report or a callback inquiry."""
     if not (reply or "").strip():
         raise DomainError(_("Write the reply."), field_errors={"reply": [_("Write the reply.")]})
@@ -325,8 +408,9 @@ def ticket_reply(*, ticket: Ticket, actor: Actor, reply: str, note: str = "",
 
 
 @transaction.atomic
-def ticket_visit(*, ticket: Ticket, actor: Actor, satisfaction: str, note: str = "",
-                 now: datetime | None = None) -> Ticket:
+def ticket_visit(
+    *, ticket: Ticket, actor: Actor, satisfaction: str, note: str = "", now: datetime | None = None
+) -> Ticket:
     """Record the return visit (回访). A dissatisfied customer reopens the order: it goes
     back to `dispatched` with its unit and counts against the handler (`reopen_count`)."""
     if satisfaction not in Satisfaction:
@@ -334,9 +418,15 @@ def ticket_visit(*, ticket: Ticket, actor: Actor, satisfaction: str, note: str =
         raise DomainError(message, field_errors={"satisfaction": [message]})
     now = _now(now)
     dissatisfied = satisfaction == Satisfaction.DISSATISFIED
-    locked, _source = _move(ticket, action=Action.VISIT, actor=actor, now=now, note=note,
-                            target=Status.DISPATCHED if dissatisfied else None,
-                            data={"satisfaction": satisfaction})
+    locked, _source = _move(
+        ticket,
+        action=Action.VISIT,
+        actor=actor,
+        now=now,
+        note=note,
+        target=Status.DISPATCHED if dissatisfied else None,
+        data={"satisfaction": satisfaction},
+    )
     locked.satisfaction, locked.visit_note, locked.visited_at = satisfaction, note, now
     fields = ["satisfaction", "visit_note", "visited_at"]
     if dissatisfied:
@@ -349,7 +439,9 @@ def ticket_visit(*, ticket: Ticket, actor: Actor, satisfaction: str, note: str =
 
 
 @transaction.atomic
-def ticket_archive(*, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None) -> Ticket:
+def ticket_archive(
+    *, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None
+) -> Ticket:
     now = _now(now)
     locked, _source = _move(ticket, action=Action.ARCHIVE, actor=actor, now=now, note=note)
     locked.archived_at = now
@@ -358,7 +450,9 @@ def ticket_archive(*, ticket: Ticket, actor: Actor, note: str = "", now: datetim
 
 
 @transaction.atomic
-def ticket_cancel(*, ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> Ticket:
+def ticket_cancel(
+    *, ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None
+) -> Ticket:
     """Cancel an open order; a reason is required and stays on the timeline."""
     if not (reason or "").strip():
         message = _("Give the reason for cancelling.")
@@ -372,8 +466,15 @@ def ticket_cancel(*, ticket: Ticket, actor: Actor, reason: str, now: datetime | 
 
 
 @transaction.atomic
-def ticket_merge(*, ticket: Ticket, actor: Actor, master: Ticket | None = None,
-                 outage: Outage | None = None, note: str = "", now: datetime | None = None) -> Ticket:
+def ticket_merge(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    master: Ticket | None = None,
+    outage: Outage | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Ticket:
     """Link the order to a known outage or attach it as a child of a master order.
 
     The merged order stops its own timers; a child follows its master's state and is left
@@ -399,8 +500,16 @@ def ticket_merge(*, ticket: Ticket, actor: Actor, master: Ticket | None = None,
 
 
 @transaction.atomic
-def ticket_hasten(*, ticket: Ticket, actor: Actor, text: str = "", channel: str = Channel.PHONE,
-                  caller_phone: str = "", call_id: str = "", now: datetime | None = None) -> Hastening:
+def ticket_hasten(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    text: str = "",
+    channel: str = Channel.PHONE,
+    caller_phone: str = "",
+    call_id: str = "",
+    now: datetime | None = None,
+) -> Hastening:
     """Log a repeat call on an open order as a hastening (催办), not as a new order.
 
     Counts the call on the order (致电次数) and marks it supervised (督办) once it has been
@@ -409,29 +518,46 @@ def ticket_hasten(*, ticket: Ticket, actor: Actor, text: str = "", channel: str 
     now = _now(now)
     locked = _lock(ticket)
     if not locked.is_open:
-        raise NotAllowed(_("Only an open order can be hastened; this one is %(status)s.")
-                                   % {"status": locked.get_status_display()})
+        raise NotAllowed(
+            _("Only an open order can be hastened; this one is %(status)s.")
+            % {"status": locked.get_status_display()}
+        )
     if channel not in Channel:
         raise DomainError(_("Unknown channel."), field_errors={"channel": [_("Unknown channel.")]})
     call = None
     if call_id:
-        call, _created = Call.objects.get_or_create(call_id=call_id, defaults={"caller_phone": caller_phone})
+        call, _created = Call.objects.get_or_create(
+            call_id=call_id, defaults={"caller_phone": caller_phone}
+        )
         Call.objects.filter(pk=call.pk).update(disposition=Disposition.HASTENING)
     hastening = Hastening.objects.create(
-        ticket=locked, at=now, channel=channel, text=text.strip(), caller_phone=caller_phone,
-        call=call, created_by_id=actor.user_id,
+        ticket=locked,
+        at=now,
+        channel=channel,
+        text=text.strip(),
+        caller_phone=caller_phone,
+        call=call,
+        created_by_id=actor.user_id,
     )
     Ticket.objects.filter(pk=locked.pk).update(call_count=F("call_count") + 1, updated_at=now)
     locked.refresh_from_db(fields=["call_count"])
-    _event(locked, at=now, kind=TicketEvent.Kind.HASTENING, actor=actor, note=text.strip(),
-           data={"channel": channel, "calls": locked.call_count})
+    _event(
+        locked,
+        at=now,
+        kind=TicketEvent.Kind.HASTENING,
+        actor=actor,
+        note=text.strip(),
+        data={"channel": channel, "calls": locked.call_count},
+    )
     sla_notifications.notification_send_for_hastening(ticket=locked, now=now)
     if locked.hastenings.count() >= HASTENINGS_TO_SUPERVISE:
         ticket_mark_supervised(ticket=locked, actor=actor, reason=_("Hastened repeatedly"), now=now)
     return hastening
 
 
-def ticket_mark_supervised(*, ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None) -> bool:
+def ticket_mark_supervised(
+    *, ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None
+) -> bool:
     """Mark the order supervised (督办) once; returns True when this call marked it."""
     return bool(tickets_mark_supervised(reasons={ticket.pk: reason}, actor=actor, now=now))
 
@@ -464,7 +590,9 @@ def tickets_mark_supervised(
         if locked:
             changes: dict[str, Any] = {
                 "supervised": True,
-                "supervised_at": Case(When(supervised=False, then=Value(now)), default=F("supervised_at")),
+                "supervised_at": Case(
+                    When(supervised=False, then=Value(now)), default=F("supervised_at")
+                ),
             }
             if breached:
                 changes["breached"] = True
@@ -472,8 +600,14 @@ def tickets_mark_supervised(
             changes["updated_at"] = now
             Ticket.objects.filter(pk__in=[pk for pk, _supervised in locked]).update(**changes)
             TicketEvent.objects.bulk_create(
-                TicketEvent(ticket_id=pk, at=now, kind=TicketEvent.Kind.SUPERVISED, actor_id=actor.user_id,
-                            actor_label=actor.label, note=reasons[pk])
+                TicketEvent(
+                    ticket_id=pk,
+                    at=now,
+                    kind=TicketEvent.Kind.SUPERVISED,
+                    actor_id=actor.user_id,
+                    actor_label=actor.label,
+                    note=reasons[pk],
+                )
                 for pk in marked
             )
     return marked
@@ -482,8 +616,9 @@ def tickets_mark_supervised(
 # --- Calls --------------------------------------------------------------------------------
 
 
-def call_event_handle(*, call_id: str, event: str, at: datetime, caller_phone: str = "",
-                      agent_username: str = "") -> call_services.CallEventResult:
+def call_event_handle(
+    *, call_id: str, event: str, at: datetime, caller_phone: str = "", agent_username: str = ""
+) -> call_services.CallEventResult:
     """A switch event, and what it means for the orders taken on that call.
 
     The dispatch clock of an order taken during a call starts when the call ends, so the
@@ -491,7 +626,11 @@ def call_event_handle(*, call_id: str, event: str, at: datetime, caller_phone: s
     """
     with transaction.atomic():
         result = call_services.call_event_record(
-            call_id=call_id, event=event, at=at, caller_phone=caller_phone, agent_username=agent_username
+            call_id=call_id,
+            event=event,
+            at=at,
+            caller_phone=caller_phone,
+            agent_username=agent_username,
         )
         if event == "hangup" and result.changed:
             for ticket in Ticket.objects.filter(call=result.call):
@@ -503,8 +642,15 @@ def call_event_handle(*, call_id: str, event: str, at: datetime, caller_phone: s
 
 
 @transaction.atomic
-def ticket_create_for_outage(*, outage: Outage, draft: TicketDraft, actor: Actor, note: str = "",
-                             require_details: bool = False, now: datetime | None = None) -> Ticket:
+def ticket_create_for_outage(
+    *,
+    outage: Outage,
+    draft: TicketDraft,
+    actor: Actor,
+    note: str = "",
+    require_details: bool = False,
+    now: datetime | None = None,
+) -> Ticket:
     """Take a repair call about a known outage and link it to the outage in one step.
 
     One outage can bring thousands of calls: each is recorded (the caller, the time, the
@@ -523,30 +669,56 @@ def ticket_create_for_outage(*, outage: Outage, draft: TicketDraft, actor: Actor
 
 
 @transaction.atomic
-def ticket_timer_pause(*, timer: Timer, reason: str, actor: Actor, now: datetime | None = None) -> Timer:
+def ticket_timer_pause(
+    *, timer: Timer, reason: str, actor: Actor, now: datetime | None = None
+) -> Timer:
     """Stop a day-based clock while the work waits on the customer; on the timeline."""
     now = _now(now)
     paused = sla_timers.timer_pause(timer=timer, reason=reason, now=now)
-    _event(paused.ticket, at=now, kind=TicketEvent.Kind.TIMER, actor=actor, action="pause",
-           note=paused.pause_reason, data={"timer": paused.name, "due_at": paused.due_at.isoformat()})
+    _event(
+        paused.ticket,
+        at=now,
+        kind=TicketEvent.Kind.TIMER,
+        actor=actor,
+        action="pause",
+        note=paused.pause_reason,
+        data={"timer": paused.name, "due_at": paused.due_at.isoformat()},
+    )
     return paused
 
 
 @transaction.atomic
-def ticket_timer_resume(*, timer: Timer, actor: Actor, note: str = "", now: datetime | None = None) -> Timer:
+def ticket_timer_resume(
+    *, timer: Timer, actor: Actor, note: str = "", now: datetime | None = None
+) -> Timer:
     """Restart a paused clock (its due time moves by the time paused); on the timeline."""
     now = _now(now)
     resumed, paused_for = sla_timers.timer_resume(timer=timer, now=now)
-    _event(resumed.ticket, at=now, kind=TicketEvent.Kind.TIMER, actor=actor, action="resume",
-           note=note.strip(),
-           data={"timer": resumed.name, "paused_seconds": int(paused_for.total_seconds()),
-                 "due_at": resumed.due_at.isoformat()})
+    _event(
+        resumed.ticket,
+        at=now,
+        kind=TicketEvent.Kind.TIMER,
+        actor=actor,
+        action="resume",
+        note=note.strip(),
+        data={
+            "timer": resumed.name,
+            "paused_seconds": int(paused_for.total_seconds()),
+            "due_at": resumed.due_at.isoformat(),
+        },
+    )
     return resumed
 
 
 @transaction.atomic
-def ticket_set_appointment(*, ticket: Ticket, appointment_at: datetime, actor: Actor,
-                           note: str = "", now: datetime | None = None) -> Ticket:
+def ticket_set_appointment(
+    *,
+    ticket: Ticket,
+    appointment_at: datetime,
+    actor: Actor,
+    note: str = "",
+    now: datetime | None = None,
+) -> Ticket:
     """预约上门: the customer asks the crew to come at a later time.
 
     The arrival clock then runs from the appointment (`sla.services.timers.arrival_move_to`).
@@ -567,10 +739,20 @@ def ticket_set_appointment(*, ticket: Ticket, appointment_at: datetime, actor: A
     moved = sla_timers.arrival_move_to(ticket=locked, appointment_at=appointment_at, now=now)
     if moved is not None:
         timer, shift = moved
-        data |= {"timer": timer.name, "due_at": timer.due_at.isoformat(),
-                 "moved_seconds": int(shift.total_seconds())}
-    _event(locked, at=now, kind=TicketEvent.Kind.TIMER, actor=actor, action="appointment",
-           note=note.strip(), data=data)
+        data |= {
+            "timer": timer.name,
+            "due_at": timer.due_at.isoformat(),
+            "moved_seconds": int(shift.total_seconds()),
+        }
+    _event(
+        locked,
+        at=now,
+        kind=TicketEvent.Kind.TIMER,
+        actor=actor,
+        action="appointment",
+        note=note.strip(),
+        data=data,
+    )
     return locked
 
 
@@ -585,11 +767,19 @@ def _breaches_follow_up(breaches: Sequence[Breach], *, now: datetime) -> None:
         return
     with translation.override(settings.LANGUAGE_CODE):
         labels = dict(TimerName.choices)
-        notes = {b.pk: _("%(timer)s time limit breached") % {"timer": labels[b.name]} for b in breaches}
+        notes = {
+            b.pk: _("%(timer)s time limit breached") % {"timer": labels[b.name]} for b in breaches
+        }
     TicketEvent.objects.bulk_create(
-        TicketEvent(ticket_id=b.ticket_id, at=b.occurred_at, kind=TicketEvent.Kind.BREACH,
-                    actor_label=SLA.label, action="breach", note=notes[b.pk],
-                    data={"timer": b.name, "breach": b.pk})
+        TicketEvent(
+            ticket_id=b.ticket_id,
+            at=b.occurred_at,
+            kind=TicketEvent.Kind.BREACH,
+            actor_label=SLA.label,
+            action="breach",
+            note=notes[b.pk],
+            data={"timer": b.name, "breach": b.pk},
+        )
         for b in breaches
     )
     first_breach_of: dict[int, Breach] = {}
@@ -611,12 +801,19 @@ def tickets_breach_followup(*, now: datetime, limit: int) -> int:
 
 
 @transaction.atomic
-def ticket_breach_acknowledge(*, breach: Breach, user: AbstractBaseUser, comment: str,
-                              now: datetime | None = None) -> Breach:
+def ticket_breach_acknowledge(
+    *, breach: Breach, user: AbstractBaseUser, comment: str, now: datetime | None = None
+) -> Breach:
     """A supervisor acknowledges a breach with a comment (the breach list); on the timeline."""
     now = _now(now)
     breach = sla_breaches.breach_acknowledge(breach=breach, user=user, comment=comment, now=now)
-    _event(breach.ticket, at=now, kind=TicketEvent.Kind.BREACH, actor=Actor(user=user),
-           action="acknowledge", note=breach.acknowledgement,
-           data={"timer": breach.name, "breach": breach.pk})
+    _event(
+        breach.ticket,
+        at=now,
+        kind=TicketEvent.Kind.BREACH,
+        actor=Actor(user=user),
+        action="acknowledge",
+        note=breach.acknowledgement,
+        data={"timer": breach.name, "breach": breach.pk},
+    )
     return breach

@@ -4,15 +4,41 @@
 """
 
 TAXONOMY = [
-    ("repair", "repair-hv", "高压故障", False, [("repair-hv-line", "高压线路故障"), ("repair-hv-transformer", "配变故障")]),
-    ("repair", "repair-lv", "低压故障", False, [
-        ("repair-lv-one", "一户无电"), ("repair-lv-many", "多户无电"), ("repair-lv-area", "台区停电"),
-        ("repair-lv-line-down", "线路断落"),
-    ]),
+    (
+        "repair",
+        "repair-hv",
+        "高压故障",
+        False,
+        [("repair-hv-line", "高压线路故障"), ("repair-hv-transformer", "配变故障")],
+    ),
+    (
+        "repair",
+        "repair-lv",
+        "低压故障",
+        False,
+        [
+            ("repair-lv-one", "一户无电"),
+            ("repair-lv-many", "多户无电"),
+            ("repair-lv-area", "台区停电"),
+            ("repair-lv-line-down", "线路断落"),
+        ],
+    ),
     ("repair", "repair-customer", "客户内部故障", False, []),
     ("repair", "repair-non-power", "非电力故障", False, []),
-    ("repair", "repair-meter", "计量故障", False, [("repair-meter-burnt", "电能表烧坏"), ("repair-meter-stopped", "电能表停走")]),
-    ("repair", "repair-quality", "电能质量故障", False, [("repair-quality-low", "电压偏低"), ("repair-quality-high", "电压偏高")]),
+    (
+        "repair",
+        "repair-meter",
+        "计量故障",
+        False,
+        [("repair-meter-burnt", "电能表烧坏"), ("repair-meter-stopped", "电能表停走")],
+    ),
+    (
+        "repair",
+        "repair-quality",
+        "电能质量故障",
+        False,
+        [("repair-quality-low", "电压偏低"), ("repair-quality-high", "电压偏高")],
+    ),
     ("inquiry", "inquiry-tariff", "电价电费", False, []),
     ("inquiry", "inquiry-payment", "缴费渠道", False, []),
     ("inquiry", "inquiry-outage", "停电信息", False, []),

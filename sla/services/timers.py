@@ -27,7 +27,11 @@ def _call_ended_at(ticket: Ticket, *, accepted_at: datetime) -> datetime | None:
     acceptance when no call is linked, or None while the caller is still on the line."""
     if not ticket.call_id:
         return accepted_at
-    call = ticket.call if Ticket.call.is_cached(ticket) else Call.objects.only("hangup_at").get(pk=ticket.call_id)
+    call = (
+        ticket.call
+        if Ticket.call.is_cached(ticket)
+        else Call.objects.only("hangup_at").get(pk=ticket.call_id)
+    )
     if call.hangup_at is None:
         return None
     return min(call.hangup_at, accepted_at)
@@ -239,7 +243,9 @@ def timer_resume(*, timer: Timer, now: datetime) -> tuple[Timer, timedelta]:
     return locked, paused_for
 
 
-def arrival_move_to(*, ticket: Ticket, appointment_at: datetime, now: datetime) -> tuple[Timer, timedelta] | None:
+def arrival_move_to(
+    *, ticket: Ticket, appointment_at: datetime, now: datetime
+) -> tuple[Timer, timedelta] | None:
     """预约上门: the running arrival clock runs from the appointment instead; its due time
     moves by exactly the time between the clock's (effective) start and the appointment.
     Returns the moved timer and the shift, or None when there is no clock to move (not yet

@@ -18,8 +18,13 @@ def test_a_visitor_is_sent_to_the_login_page(client):
 
 @pytest.mark.parametrize(
     ("who", "lands_on"),
-    [("alice", "/tickets/intake/"), ("bob", "/tickets/unit/"), ("carol", "/tickets/unit/"),
-     ("dave", "/dashboard/"), ("erin", "/admin/")],
+    [
+        ("alice", "/tickets/intake/"),
+        ("bob", "/tickets/unit/"),
+        ("carol", "/tickets/unit/"),
+        ("dave", "/dashboard/"),
+        ("erin", "/admin/"),
+    ],
 )
 def test_home_sends_each_role_to_where_it_works(client, request, who, lands_on):
     client.force_login(request.getfixturevalue(who))

@@ -89,12 +89,14 @@ def take_at(alice_actor):
 
     def take(at: datetime, **fields: Any) -> Ticket:
         with time_machine.travel(at, tick=False):
-            return take_order(**{
+            return take_order(
+                **{
                     "category": "repair",
                     "caller_phone": "13800000001",
                     "description": "没电",
                     "actor": alice_actor,
                     **fields,
-                })
+                }
+            )
 
     return take

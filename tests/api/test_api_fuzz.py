@@ -64,7 +64,13 @@ def world(
         ("complaint", {"party": "供电所", "dispatch": True}),
         ("inquiry", {"answer_on_call": True, "reply": "已答复"}),
     ]:
-        take_order(category=category, caller_phone="13800000001", description="测试", **extra, actor=alice_actor)
+        take_order(
+            category=category,
+            caller_phone="13800000001",
+            description="测试",
+            **extra,
+            actor=alice_actor,
+        )
     return {"Authorization": f"Token {api_client.token}"}
 
 

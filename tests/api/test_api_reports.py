@@ -27,13 +27,15 @@ def breaches(alice_actor, urban_customer, rural_customer, bob):
     ]:
         with time_machine.travel(MONDAY + timedelta(hours=hours), tick=False):
             orders.append(
-                take_order(**{
+                take_order(
+                    **{
                         "category": "repair",
                         "caller_phone": "13800000001",
                         "description": "没电",
                         "actor": alice_actor,
                         **fields,
-                    })
+                    }
+                )
             )
     sla_check(now=MONDAY + timedelta(hours=3), followup_limit=0)
     return orders

@@ -105,7 +105,9 @@ def test_unknown_codes_answer_400_on_each_field_and_store_nothing(ivr):
 
 
 def test_rules_of_the_service_answer_400_per_field_in_chinese(ivr):
-    response = ivr.create(caller_phone="12", category="application", resident_id="110105194912310021")
+    response = ivr.create(
+        caller_phone="12", category="application", resident_id="110105194912310021"
+    )
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert set(errors) == {"caller_phone", "resident_id"}

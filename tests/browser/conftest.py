@@ -27,8 +27,14 @@ def browser():
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -36,8 +42,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
-                                  base_url=live_server.url)
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=live_server.url
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -68,4 +75,3 @@ def shot(request):
         return path
 
     return take
-

@@ -17,7 +17,9 @@ def test_a_signed_in_agent_reads_the_api_docs_and_tries_the_order_list(page, log
     page.locator("#operations-tickets-tickets_list .opblock-summary").click()
     page.locator("#operations-tickets-tickets_list .try-out__btn").click()
     page.locator("#operations-tickets-tickets_list .execute").click()
-    status = page.locator("#operations-tickets-tickets_list .live-responses-table tbody .response-col_status")
+    status = page.locator(
+        "#operations-tickets-tickets_list .live-responses-table tbody .response-col_status"
+    )
     status.first.wait_for()
     assert status.first.inner_text().strip() == "200"
     shot(page, "list-tried")

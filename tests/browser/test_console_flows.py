@@ -70,7 +70,16 @@ def test_a_rural_repair_from_the_ringing_call_to_the_dispatched_order_and_its_ar
 def test_a_repeat_call_is_turned_into_a_hastening_in_one_action(
     page, login, alice, alice_actor, urban_customer, shot
 ):
-    ticket = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="没电", customer=urban_customer), actor=alice_actor, dispatch=True)
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="没电",
+            customer=urban_customer,
+        ),
+        actor=alice_actor,
+        dispatch=True,
+    )
     open_console(page, login, alice)
     ring("SW-200", "13800000001")
     open_order = page.locator(f".open-order[data-number='{ticket.number}']")
@@ -214,8 +223,28 @@ def test_my_orders_counts_down_live_with_at_risk_and_overdue_highlighted(
     page, login, alice, alice_actor, urban_customer, shot
 ):
     now = timezone.now()
-    at_risk = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="没电", customer=urban_customer), actor=alice_actor, dispatch=True, now=now - timedelta(minutes=35))
-    overdue = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="电压低", customer=urban_customer), actor=alice_actor, dispatch=True, now=now - timedelta(hours=2))
+    at_risk = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="没电",
+            customer=urban_customer,
+        ),
+        actor=alice_actor,
+        dispatch=True,
+        now=now - timedelta(minutes=35),
+    )
+    overdue = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="电压低",
+            customer=urban_customer,
+        ),
+        actor=alice_actor,
+        dispatch=True,
+        now=now - timedelta(hours=2),
+    )
     login(page, alice)
     page.goto("/tickets/mine/")
     risky = page.locator(f"tr[data-number='{at_risk.number}'] .countdown")

@@ -50,7 +50,16 @@ def morning(
         extra = {"party": "营业厅"} if category == "complaint" else {}
         if category == "inquiry":
             extra = {"answer_on_call": True, "reply": "电费可在网上国网缴纳"}
-        ticket = take_order(category=category, caller_phone=customer.phones.first().number, description="测试", customer=customer, call_id=f"R-{i}", **extra, actor=agent, now=at + timedelta(seconds=60))
+        ticket = take_order(
+            category=category,
+            caller_phone=customer.phones.first().number,
+            description="测试",
+            customer=customer,
+            call_id=f"R-{i}",
+            **extra,
+            actor=agent,
+            now=at + timedelta(seconds=60),
+        )
         services.call_event_handle(call_id=f"R-{i}", event="hangup", at=at + timedelta(seconds=90))
         if category == "repair":
             services.ticket_dispatch(ticket=ticket, actor=agent, now=at + timedelta(minutes=2))

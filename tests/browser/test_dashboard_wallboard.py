@@ -23,7 +23,16 @@ pytestmark = [
 def test_a_breach_recorded_after_the_wallboard_opened_appears_highlighted_without_a_reload(
     page, login, dave, alice, urban_customer, urban_crew, shot
 ):
-    ticket = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="整栋楼停电", customer=urban_customer), actor=services.Actor(user=alice), dispatch=True)
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="整栋楼停电",
+            customer=urban_customer,
+        ),
+        actor=services.Actor(user=alice),
+        dispatch=True,
+    )
     login(page, dave)
     page.goto("/dashboard/")
     expect(page.locator("#tile-breached .tile-value")).to_have_text("0")

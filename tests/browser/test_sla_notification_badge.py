@@ -23,7 +23,17 @@ def test_a_supervisor_sees_new_breaches_on_the_badge_and_opens_the_order(
     page, login, dave, alice, urban_customer, shot
 ):
     taken = timezone.now() - timedelta(hours=1)
-    ticket = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="整栋楼停电", customer=urban_customer), actor=services.Actor(user=alice), dispatch=True, now=taken)
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="整栋楼停电",
+            customer=urban_customer,
+        ),
+        actor=services.Actor(user=alice),
+        dispatch=True,
+        now=taken,
+    )
     sla_check(now=timezone.now())
 
     login(page, dave)

@@ -35,7 +35,9 @@ def test_phone_numbers_are_stored_in_one_searchable_form(typed, stored):
     assert normalize_phone(typed) == stored
 
 
-@pytest.mark.parametrize("typed", ["", "12345678901", "1381234567", "abc", "010-1234", "138123456789"])
+@pytest.mark.parametrize(
+    "typed", ["", "12345678901", "1381234567", "abc", "010-1234", "138123456789"]
+)
 def test_impossible_phone_numbers_are_refused(typed):
     with pytest.raises(ValidationError):
         normalize_phone(typed)
@@ -53,7 +55,9 @@ def test_a_resident_id_with_a_correct_check_digit_passes():
     assert resident_id_check_digit(first17) == "X"
 
 
-@pytest.mark.parametrize("value", ["11010519491231002", "110105194912310021", "11010519491331002X", "ABCDEFGHIJKLMNOPQR"])
+@pytest.mark.parametrize(
+    "value", ["11010519491231002", "110105194912310021", "11010519491331002X", "ABCDEFGHIJKLMNOPQR"]
+)
 def test_a_wrong_resident_id_is_refused(value):
     with pytest.raises(ValidationError):
         validate_resident_id(value)
@@ -69,9 +73,21 @@ def test_a_wrong_account_number_is_refused(value):
         validate_account_number(value)
 
 
-def test_an_order_with_a_bad_phone_and_id_is_refused_per_field_and_nothing_is_stored(alice_actor, urban_customer):
+def test_an_order_with_a_bad_phone_and_id_is_refused_per_field_and_nothing_is_stored(
+    alice_actor, urban_customer
+):
     with translation.override("zh-hans"), pytest.raises(DomainError) as refused:
-        services.ticket_create(draft=TicketDraft(category="application", caller_phone="1234", description="新装", customer=urban_customer, resident_id="110105194912310021", contact_phone="999"), actor=alice_actor)
+        services.ticket_create(
+            draft=TicketDraft(
+                category="application",
+                caller_phone="1234",
+                description="新装",
+                customer=urban_customer,
+                resident_id="110105194912310021",
+                contact_phone="999",
+            ),
+            actor=alice_actor,
+        )
 
     errors = refused.value.field_errors
     assert set(errors) == {"caller_phone", "resident_id", "contact_phone"}
@@ -83,19 +99,30 @@ def test_an_order_with_a_bad_phone_and_id_is_refused_per_field_and_nothing_is_st
 def test_an_agent_on_the_call_must_name_the_party_complained_about(alice_actor, urban_customer):
     with pytest.raises(DomainError) as refused:
         services.ticket_create(
-            draft=TicketDraft(category="complaint", caller_phone="13800000001", description="态度差",
-                              customer=urban_customer),
-            actor=alice_actor, require_details=True,
+            draft=TicketDraft(
+                category="complaint",
+                caller_phone="13800000001",
+                description="态度差",
+                customer=urban_customer,
+            ),
+            actor=alice_actor,
+            require_details=True,
         )
 
     assert "party" in refused.value.field_errors
     assert Ticket.objects.count() == 0
 
 
-def test_a_complaint_from_another_channel_without_the_party_is_taken_and_flagged(alice_actor, urban_customer):
+def test_a_complaint_from_another_channel_without_the_party_is_taken_and_flagged(
+    alice_actor, urban_customer
+):
     ticket = services.ticket_create(
-        draft=TicketDraft(category="complaint", caller_phone="13800000001", description="态度差",
-                          customer=urban_customer),
+        draft=TicketDraft(
+            category="complaint",
+            caller_phone="13800000001",
+            description="态度差",
+            customer=urban_customer,
+        ),
         actor=alice_actor,
     )
 

@@ -11,14 +11,26 @@ from tickets.models import Category, Status, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [User, HandlingUnit, ServiceArea, Customer, CustomerPhone, Outage, Article, Ticket, TicketEvent]
+MODELS = [
+    User,
+    HandlingUnit,
+    ServiceArea,
+    Customer,
+    CustomerPhone,
+    Outage,
+    Article,
+    Ticket,
+    TicketEvent,
+]
 
 
 def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
-def test_the_demo_centre_is_seeded_once_however_often_it_runs_and_has_what_every_page_needs(admin_client, capsys):
+def test_the_demo_centre_is_seeded_once_however_often_it_runs_and_has_what_every_page_needs(
+    admin_client, capsys
+):
     # One test, because seeding the centre through the real services takes seconds.
     call_command("seed_demo")
     first = _counts()
@@ -35,14 +47,21 @@ def test_the_demo_centre_is_seeded_once_however_often_it_runs_and_has_what_every
     assert Outage.objects.filter(restored_at__isnull=True).count() >= 2
     for field in ["supply_relation", "tariff", "supply_source", "usage"]:
         choices = Customer._meta.get_field(field).choices
-        assert set(Customer.objects.values_list(field, flat=True)) == {value for value, _ in choices}
+        assert set(Customer.objects.values_list(field, flat=True)) == {
+            value for value, _ in choices
+        }
     assert Customer.objects.filter(is_important=True).exists()
 
     # What an administrator sees after signing in.
     customers = admin_client.get("/admin/customers/customer/").content.decode()
     assert "9500000000" in customers
-    for category, label in [("repair", "故障报修"), ("inquiry", "查询咨询"), ("application", "业务受理"),
-                            ("complaint", "投诉"), ("report", "举报")]:
+    for category, label in [
+        ("repair", "故障报修"),
+        ("inquiry", "查询咨询"),
+        ("application", "业务受理"),
+        ("complaint", "投诉"),
+        ("report", "举报"),
+    ]:
         page = admin_client.get(f"/admin/tickets/ticket/?category__exact={category}")
         assert page.status_code == 200
         assert label in page.content.decode()

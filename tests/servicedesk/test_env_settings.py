@@ -21,9 +21,13 @@ def test_typed_readers_parse_what_they_are_given(monkeypatch):
 
 @pytest.mark.parametrize(
     ("reader", "value"),
-    [(lambda: env_bool("X", False), "maybe"), (lambda: env_int("X", 1), "twelve"),
-     (lambda: env_int("X", 1, minimum=1), "0"), (lambda: env_float("X", 1.0), "fast"),
-     (lambda: env_str("X_REQUIRED_NOT_SET"), None)],
+    [
+        (lambda: env_bool("X", False), "maybe"),
+        (lambda: env_int("X", 1), "twelve"),
+        (lambda: env_int("X", 1, minimum=1), "0"),
+        (lambda: env_float("X", 1.0), "fast"),
+        (lambda: env_str("X_REQUIRED_NOT_SET"), None),
+    ],
 )
 def test_a_bad_value_stops_the_process_with_a_clear_message(monkeypatch, reader, value):
     if value is not None:

@@ -48,7 +48,17 @@ def _run_together(*targets):
 
 def test_four_scanners_at_once_record_each_breach_once(alice_actor, urban_customer, dave):
     for minute in range(40):
-        services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=urban_customer), actor=alice_actor, dispatch=True, now=T0 + timedelta(minutes=minute % 20))
+        services.ticket_create(
+            draft=TicketDraft(
+                category="repair",
+                caller_phone="13800000001",
+                description="停电",
+                customer=urban_customer,
+            ),
+            actor=alice_actor,
+            dispatch=True,
+            now=T0 + timedelta(minutes=minute % 20),
+        )
 
     results = _run_together(*[lambda: sla_check(now=T0 + timedelta(hours=3))] * 4)
 
@@ -60,9 +70,21 @@ def test_four_scanners_at_once_record_each_breach_once(alice_actor, urban_custom
     assert Ticket.objects.filter(supervised=True).count() == 40
 
 
-def test_a_scanner_racing_the_crews_arrival_records_the_breach_once(alice_actor, bob, urban_customer):
+def test_a_scanner_racing_the_crews_arrival_records_the_breach_once(
+    alice_actor, bob, urban_customer
+):
     tickets = [
-        services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=urban_customer), actor=alice_actor, dispatch=True, now=T0)
+        services.ticket_create(
+            draft=TicketDraft(
+                category="repair",
+                caller_phone="13800000001",
+                description="停电",
+                customer=urban_customer,
+            ),
+            actor=alice_actor,
+            dispatch=True,
+            now=T0,
+        )
         for _ in range(10)
     ]
     late = T0 + timedelta(minutes=50)

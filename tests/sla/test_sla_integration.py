@@ -68,7 +68,9 @@ class Process:
 
     def start(self) -> Process:
         log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.popen = subprocess.Popen(
+            self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
         return self
 
     def stop(self) -> None:
@@ -104,14 +106,34 @@ def stack(tmp_path):
     started: list[Process] = []
 
     # Messages left in our broker database by an earlier, interrupted run would be stale.
-    subprocess.run([celery, "-A", "servicedesk", "purge", "-f"], env=base_env, cwd=ROOT,
-                   capture_output=True, timeout=60, check=False)
+    subprocess.run(
+        [celery, "-A", "servicedesk", "purge", "-f"],
+        env=base_env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
 
     def worker(name: str = "worker", concurrency: int = 2) -> Process:
-        process = Process(name, [
-            celery, "-A", "servicedesk", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"sla-it-{name}@%h",
-        ], {**base_env, "SERVICEDESK_VAR_DIR": str(tmp_path)}, tmp_path).start()
+        process = Process(
+            name,
+            [
+                celery,
+                "-A",
+                "servicedesk",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"sla-it-{name}@%h",
+            ],
+            {**base_env, "SERVICEDESK_VAR_DIR": str(tmp_path)},
+            tmp_path,
+        ).start()
         started.append(process)
         return process
 
@@ -119,10 +141,22 @@ def stack(tmp_path):
         # Each beat keeps its own schedule file, as two beats on two machines would.
         var_dir = tmp_path / name
         var_dir.mkdir(exist_ok=True)
-        process = Process(name, [
-            celery, "-A", "servicedesk", "beat", "--loglevel=INFO",
-            "--schedule", str(var_dir / "celerybeat-schedule"), "--pidfile", str(var_dir / "beat.pid"),
-        ], {**base_env, "SERVICEDESK_VAR_DIR": str(var_dir)}, tmp_path).start()
+        process = Process(
+            name,
+            [
+                celery,
+                "-A",
+                "servicedesk",
+                "beat",
+                "--loglevel=INFO",
+                "--schedule",
+                str(var_dir / "celerybeat-schedule"),
+                "--pidfile",
+                str(var_dir / "beat.pid"),
+            ],
+            {**base_env, "SERVICEDESK_VAR_DIR": str(var_dir)},
+            tmp_path,
+        ).start()
         started.append(process)
         return process
 
@@ -150,12 +184,21 @@ def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str, proces
 def seconds_dispatch_rule(db):
     """The dispatch limit set to 4 seconds (a new rule version from now on)."""
     rule = SlaRule.objects.get(name="dispatch", effective_to__isnull=True)
-    return sla_rule_revise(rule=rule, changes={"amount": 4, "unit": "seconds"}, now=timezone.now() - timedelta(seconds=1))
+    return sla_rule_revise(
+        rule=rule,
+        changes={"amount": 4, "unit": "seconds"},
+        now=timezone.now() - timedelta(seconds=1),
+    )
 
 
 def take_orders(count: int, actor, customer) -> list[Ticket]:
     return [
-        services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=customer), actor=actor)
+        services.ticket_create(
+            draft=TicketDraft(
+                category="repair", caller_phone="13800000001", description="停电", customer=customer
+            ),
+            actor=actor,
+        )
         for _ in range(count)
     ]
 
@@ -182,10 +225,18 @@ def test_an_order_whose_clock_runs_out_gets_exactly_one_breach_from_worker_and_b
     timer = Timer.objects.get(ticket=ticket)
     assert timer.due_at - ticket.created_at == timedelta(seconds=4)
 
-    wait_for(lambda: Breach.objects.filter(ticket=ticket).exists(), timeout=40, what="the breach",
-             processes=[worker, beat])
-    wait_for(lambda: Ticket.objects.get(pk=ticket.pk).supervised, timeout=20, what="the order to be supervised",
-             processes=[worker, beat])
+    wait_for(
+        lambda: Breach.objects.filter(ticket=ticket).exists(),
+        timeout=40,
+        what="the breach",
+        processes=[worker, beat],
+    )
+    wait_for(
+        lambda: Ticket.objects.get(pk=ticket.pk).supervised,
+        timeout=20,
+        what="the order to be supervised",
+        processes=[worker, beat],
+    )
     time.sleep(3)  # several more scan passes: nothing may be added
 
     assert_once_at_true_moment([ticket])
@@ -201,18 +252,30 @@ def test_with_the_worker_down_while_deadlines_pass_each_breach_is_recorded_once_
     worker, beat = stack.worker(), stack.beat()
     # Make sure the stack works before stopping the worker.
     [first] = take_orders(1, alice_actor, urban_customer)
-    wait_for(lambda: Breach.objects.filter(ticket=first).exists(), timeout=40, what="the first breach",
-             processes=[worker, beat])
+    wait_for(
+        lambda: Breach.objects.filter(ticket=first).exists(),
+        timeout=40,
+        what="the first breach",
+        processes=[worker, beat],
+    )
 
     worker.stop()
     tickets = take_orders(5, alice_actor, urban_customer)
     latest_due = max(Timer.objects.filter(ticket__in=tickets).values_list("due_at", flat=True))
-    wait_for(lambda: timezone.now() > latest_due + timedelta(seconds=4), timeout=30, what="the deadlines to pass")
+    wait_for(
+        lambda: timezone.now() > latest_due + timedelta(seconds=4),
+        timeout=30,
+        what="the deadlines to pass",
+    )
     assert breaches_of(tickets) == []  # nobody was scanning
 
     restarted = stack.worker("worker-restarted")
-    wait_for(lambda: len(breaches_of(tickets)) == len(tickets), timeout=40, what="the catch-up",
-             processes=[restarted, beat])
+    wait_for(
+        lambda: len(breaches_of(tickets)) == len(tickets),
+        timeout=40,
+        what="the catch-up",
+        processes=[restarted, beat],
+    )
     time.sleep(3)
 
     assert_once_at_true_moment([first, *tickets])
@@ -224,15 +287,25 @@ def test_with_the_worker_down_while_deadlines_pass_each_breach_is_recorded_once_
 def test_two_beat_processes_at_once_still_record_each_breach_once(
     stack, seconds_dispatch_rule, alice_actor, urban_customer
 ):
-    worker, first_beat, second_beat = stack.worker(concurrency=2), stack.beat("beat-1"), stack.beat("beat-2")
+    worker, first_beat, second_beat = (
+        stack.worker(concurrency=2),
+        stack.beat("beat-1"),
+        stack.beat("beat-2"),
+    )
     tickets = take_orders(8, alice_actor, urban_customer)
 
-    wait_for(lambda: len(breaches_of(tickets)) == len(tickets), timeout=40, what="the breaches",
-             processes=[worker, first_beat, second_beat])
+    wait_for(
+        lambda: len(breaches_of(tickets)) == len(tickets),
+        timeout=40,
+        what="the breaches",
+        processes=[worker, first_beat, second_beat],
+    )
     time.sleep(3)
 
     assert_once_at_true_moment(tickets)
     # Both beats really were sending: the worker received scans from two schedules.
     for beat in (first_beat, second_beat):
         assert "Scheduler: Sending due task sla-scan" in beat.log()
-    assert Ticket.objects.filter(pk__in=[t.pk for t in tickets], supervised=True).count() == len(tickets)
+    assert Ticket.objects.filter(pk__in=[t.pk for t in tickets], supervised=True).count() == len(
+        tickets
+    )

@@ -18,7 +18,17 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def breached_orders(alice_actor, urban_customer, dave):
     for minute in range(3):
-        services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=urban_customer), actor=alice_actor, dispatch=True, now=datetime(2025, 6, 3, 10, minute, tzinfo=BEIJING))
+        services.ticket_create(
+            draft=TicketDraft(
+                category="repair",
+                caller_phone="13800000001",
+                description="停电",
+                customer=urban_customer,
+            ),
+            actor=alice_actor,
+            dispatch=True,
+            now=datetime(2025, 6, 3, 10, minute, tzinfo=BEIJING),
+        )
     sla_check(now=datetime(2025, 6, 3, 11, 0, tzinfo=BEIJING))
 
 

@@ -36,7 +36,16 @@ def test_the_scan_runs_every_five_seconds_by_default():
 
 
 def test_the_beat_task_scans_with_the_clock_now(alice_actor, urban_customer):
-    services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=urban_customer), actor=alice_actor, now=datetime(2025, 6, 3, 10, 0, tzinfo=BEIJING))
+    services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="停电",
+            customer=urban_customer,
+        ),
+        actor=alice_actor,
+        now=datetime(2025, 6, 3, 10, 0, tzinfo=BEIJING),
+    )
     with time_machine.travel(datetime(2025, 6, 3, 10, 3, 0, tzinfo=BEIJING), tick=False):
         assert sla_scan_task() == 0
     with time_machine.travel(datetime(2025, 6, 3, 10, 3, 1, tzinfo=BEIJING), tick=False):
@@ -45,7 +54,16 @@ def test_the_beat_task_scans_with_the_clock_now(alice_actor, urban_customer):
 
 
 def test_the_scan_command_runs_one_pass_by_hand(alice_actor, urban_customer):
-    services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="停电", customer=urban_customer), actor=alice_actor, now=datetime(2025, 6, 3, 10, 0, tzinfo=BEIJING))
+    services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="停电",
+            customer=urban_customer,
+        ),
+        actor=alice_actor,
+        now=datetime(2025, 6, 3, 10, 0, tzinfo=BEIJING),
+    )
     out = StringIO()
     with time_machine.travel(datetime(2025, 6, 3, 11, 0, tzinfo=BEIJING), tick=False):
         call_command("sla_scan", stdout=out)
@@ -63,7 +81,9 @@ def test_the_holiday_table_is_seeded_from_the_calendar_package_with_adjusted_wor
 def test_loading_the_holidays_again_restores_the_package_days_and_changes_nothing_else():
     Holiday.objects.filter(day=date(2025, 10, 1)).delete()
     Holiday.objects.filter(day=date(2025, 10, 11)).update(is_working_day=False)
-    Holiday.objects.create(day=date(2099, 1, 1), name="元旦")  # an administrator's row the package lacks
+    Holiday.objects.create(
+        day=date(2099, 1, 1), name="元旦"
+    )  # an administrator's row the package lacks
     out = StringIO()
     call_command("sla_load_holidays", "--from-year", "2025", "--to-year", "2025", stdout=out)
     assert out.getvalue().strip() == "years=2025 created=1 updated=1"
@@ -79,20 +99,36 @@ def test_changing_a_rule_in_the_admin_opens_a_new_version(client, erin):
     rule = SlaRule.objects.get(name="arrival", area_type="rural", effective_to__isnull=True)
     url = reverse("admin:sla_slarule_change", args=[rule.pk])
     form = {
-        "name": "arrival", "category": "repair", "subtype": "", "area_type": "rural", "important": "unknown",
-        "amount": "90", "unit": "minutes", "start_event": "dispatched", "stop_event": "arrived",
-        "at_risk_share": "0.80", "effective_to_0": "", "effective_to_1": "", "is_active": "on",
+        "name": "arrival",
+        "category": "repair",
+        "subtype": "",
+        "area_type": "rural",
+        "important": "unknown",
+        "amount": "90",
+        "unit": "minutes",
+        "start_event": "dispatched",
+        "stop_event": "arrived",
+        "at_risk_share": "0.80",
+        "effective_to_0": "",
+        "effective_to_1": "",
+        "is_active": "on",
         "note": "rural 90 min",
     }
     response = client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:2000]
-    versions = list(SlaRule.objects.filter(name="arrival", area_type="rural").order_by("effective_from"))
+    versions = list(
+        SlaRule.objects.filter(name="arrival", area_type="rural").order_by("effective_from")
+    )
     assert [v.amount for v in versions] == [85, 90]
     assert versions[0].effective_to == versions[1].effective_from
 
 
-@pytest.mark.parametrize("model", ["slarule", "holiday", "escalationstep", "timer", "breach", "notification"])
-def test_the_admin_lists_open_in_a_bounded_number_of_queries(client, erin, model, django_assert_max_num_queries):
+@pytest.mark.parametrize(
+    "model", ["slarule", "holiday", "escalationstep", "timer", "breach", "notification"]
+)
+def test_the_admin_lists_open_in_a_bounded_number_of_queries(
+    client, erin, model, django_assert_max_num_queries
+):
     client.force_login(erin)
     with django_assert_max_num_queries(12):
         response = client.get(reverse(f"admin:sla_{model}_changelist"))

@@ -375,7 +375,16 @@ def test_an_inquiry_that_cannot_be_answered_now_gets_a_callback_from_the_departm
 def test_a_repeat_call_is_a_hastening_on_the_open_order_not_a_new_order(
     agent_client, alice_actor, urban_customer
 ):
-    ticket = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="没电", customer=urban_customer), actor=alice_actor, dispatch=True)
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="没电",
+            customer=urban_customer,
+        ),
+        actor=alice_actor,
+        dispatch=True,
+    )
     page = agent_client.get(INTAKE, {"phone": "13800000001"}).content.decode()
     assert ticket.number in page and "登记催办" in page
     response = agent_client.post(
@@ -392,7 +401,16 @@ def test_a_repeat_call_is_a_hastening_on_the_open_order_not_a_new_order(
 
 
 def test_a_closed_order_cannot_be_hastened(agent_client, alice_actor, urban_customer):
-    ticket = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="没电", customer=urban_customer), actor=alice_actor, dispatch=True)
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="没电",
+            customer=urban_customer,
+        ),
+        actor=alice_actor,
+        dispatch=True,
+    )
     services.ticket_cancel(ticket=ticket, actor=alice_actor, reason="客户来电已自行恢复")
     agent_client.post(
         reverse("tickets:hasten", args=[ticket.number]), {"caller_phone": "13800000001"}

@@ -28,7 +28,9 @@ def bj(year, month, day, hour=0, minute=0):
 
 def order(actor, category, description, **extra):
     """An order from the usual caller; `extra` goes to ticket_create as it is."""
-    return take_order(category=category, caller_phone="13800000001", description=description, **extra, actor=actor)
+    return take_order(
+        category=category, caller_phone="13800000001", description=description, **extra, actor=actor
+    )
 
 
 def repair(actor, customer, *, now, dispatch=True, **extra):

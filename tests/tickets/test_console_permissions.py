@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 def order(actor, category, description, **extra):
     """An order from the usual caller; `extra` goes to ticket_create as it is."""
-    return take_order(category=category, caller_phone="13800000001", description=description, **extra, actor=actor)
+    return take_order(
+        category=category, caller_phone="13800000001", description=description, **extra, actor=actor
+    )
 
 
 @pytest.fixture

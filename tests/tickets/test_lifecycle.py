@@ -55,9 +55,20 @@ SERVICE = {
 
 
 def _order_in(status: str, category: str, actor, customer) -> Ticket:
-    ticket = services.ticket_create(draft=TicketDraft(category=category, caller_phone="13800000001", description="测试工单", customer=customer, party="某班组" if category in ("complaint", "report") else ""), actor=actor)
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category=category,
+            caller_phone="13800000001",
+            description="测试工单",
+            customer=customer,
+            party="某班组" if category in ("complaint", "report") else "",
+        ),
+        actor=actor,
+    )
     # Put the order straight into the state under test; the moves themselves are what is tested.
-    Ticket.objects.filter(pk=ticket.pk).update(status=status, handling_unit=customer.service_area.crew)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status=status, handling_unit=customer.service_area.crew
+    )
     ticket.refresh_from_db()
     return ticket
 
@@ -66,8 +77,9 @@ CASES = [(c, s, a) for c in CATEGORIES for s in STATUSES for a in ACTIONS]
 
 
 @pytest.mark.parametrize(("category", "status", "action"), CASES)
-def test_each_action_is_allowed_exactly_where_the_rules_say(category, status, action, alice_actor,
-                                                               urban_customer):
+def test_each_action_is_allowed_exactly_where_the_rules_say(
+    category, status, action, alice_actor, urban_customer
+):
     ticket = _order_in(status, category, alice_actor, urban_customer)
     events_before = TicketEvent.objects.filter(ticket=ticket).count()
     allowed, target = EXPECTED.get((action, status), (set(), ""))
@@ -85,12 +97,14 @@ def test_each_action_is_allowed_exactly_where_the_rules_say(category, status, ac
         assert TicketEvent.objects.filter(ticket=ticket).count() == events_before
 
 
-def test_a_dissatisfied_return_visit_reopens_the_order_and_counts_against_the_handler(alice_actor,
-                                                                                        urban_customer):
+def test_a_dissatisfied_return_visit_reopens_the_order_and_counts_against_the_handler(
+    alice_actor, urban_customer
+):
     ticket = _order_in("resolved", "repair", alice_actor, urban_customer)
 
-    reopened = services.ticket_visit(ticket=ticket, actor=alice_actor, satisfaction="dissatisfied",
-                                     note="客户说仍然没电")
+    reopened = services.ticket_visit(
+        ticket=ticket, actor=alice_actor, satisfaction="dissatisfied", note="客户说仍然没电"
+    )
 
     assert reopened.status == Status.DISPATCHED
     assert reopened.reopen_count == 1
@@ -98,16 +112,39 @@ def test_a_dissatisfied_return_visit_reopens_the_order_and_counts_against_the_ha
 
 
 def test_an_inquiry_answered_on_the_call_is_resolved_at_once(alice_actor, urban_customer):
-    ticket = services.ticket_create(draft=TicketDraft(category="inquiry", caller_phone="13800000001", description="电价多少", customer=urban_customer, answer_on_call=True, reply="第一档0.4883元/千瓦时"), actor=alice_actor)
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="inquiry",
+            caller_phone="13800000001",
+            description="电价多少",
+            customer=urban_customer,
+            answer_on_call=True,
+            reply="第一档0.4883元/千瓦时",
+        ),
+        actor=alice_actor,
+    )
 
     assert ticket.status == Status.RESOLVED
     assert ticket.reply_form == "on_call"
-    assert [(e.from_status, e.to_status) for e in ticket.events.all()] == [("", "accepted"), ("accepted", "resolved")]
+    assert [(e.from_status, e.to_status) for e in ticket.events.all()] == [
+        ("", "accepted"),
+        ("accepted", "resolved"),
+    ]
 
 
-def test_a_fault_inside_the_customers_installation_is_closed_without_a_crew_and_is_paid(alice_actor,
-                                                                                         urban_customer):
-    ticket = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="家里插座没电", customer=urban_customer, inside_customer_installation=True), actor=alice_actor)
+def test_a_fault_inside_the_customers_installation_is_closed_without_a_crew_and_is_paid(
+    alice_actor, urban_customer
+):
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="家里插座没电",
+            customer=urban_customer,
+            inside_customer_installation=True,
+        ),
+        actor=alice_actor,
+    )
 
     assert ticket.status == Status.RESOLVED
     assert ticket.handling_unit is None
@@ -115,14 +152,33 @@ def test_a_fault_inside_the_customers_installation_is_closed_without_a_crew_and_
 
 
 def test_an_agent_may_override_paid_or_free_with_a_reason(alice_actor, urban_customer):
-    ticket = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="表箱损坏", customer=urban_customer, paid_override_reason="表箱属供电公司资产，免费处理", asset_owner="customer"), actor=alice_actor)
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="表箱损坏",
+            customer=urban_customer,
+            paid_override_reason="表箱属供电公司资产，免费处理",
+            asset_owner="customer",
+        ),
+        actor=alice_actor,
+    )
 
     assert ticket.is_paid is False
     assert ticket.paid_override_reason
 
 
 def test_submit_dispatches_a_repair_to_the_crew_of_the_customers_area(alice_actor, rural_customer):
-    ticket = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000002", description="一户无电", customer=rural_customer), actor=alice_actor, dispatch=True)
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000002",
+            description="一户无电",
+            customer=rural_customer,
+        ),
+        actor=alice_actor,
+        dispatch=True,
+    )
 
     assert ticket.status == Status.DISPATCHED
     assert ticket.handling_unit == rural_customer.service_area.crew
@@ -130,14 +186,30 @@ def test_submit_dispatches_a_repair_to_the_crew_of_the_customers_area(alice_acto
 
 
 def test_a_repair_with_unknown_area_type_is_taken_as_urban_and_flagged(alice_actor, urban_crew):
-    ticket = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000009", description="路灯杆倒了", address="不详"), actor=alice_actor)
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="repair", caller_phone="13800000009", description="路灯杆倒了", address="不详"
+        ),
+        actor=alice_actor,
+    )
 
     assert ticket.area_type == "urban"
     assert ticket.area_type_unconfirmed is True
 
 
-def test_a_repeat_call_is_a_hastening_and_two_make_the_order_supervised(alice_actor, urban_customer):
-    ticket = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="没电", customer=urban_customer), actor=alice_actor, dispatch=True)
+def test_a_repeat_call_is_a_hastening_and_two_make_the_order_supervised(
+    alice_actor, urban_customer
+):
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="没电",
+            customer=urban_customer,
+        ),
+        actor=alice_actor,
+        dispatch=True,
+    )
 
     services.ticket_hasten(ticket=ticket, actor=alice_actor, text="怎么还没来")
     ticket.refresh_from_db()
@@ -148,7 +220,12 @@ def test_a_repeat_call_is_a_hastening_and_two_make_the_order_supervised(alice_ac
     assert (ticket.call_count, ticket.supervised) == (3, True)
     assert Ticket.objects.count() == 1
     assert list(ticket.events.values_list("kind", flat=True)) == [
-        "created", "status", "hastening", "hastening", "supervised"]
+        "created",
+        "status",
+        "hastening",
+        "hastening",
+        "supervised",
+    ]
 
 
 def test_a_closed_order_cannot_be_hastened(alice_actor, urban_customer):
@@ -159,9 +236,28 @@ def test_a_closed_order_cannot_be_hastened(alice_actor, urban_customer):
     assert ticket.hastenings.count() == 0
 
 
-def test_a_second_report_of_the_same_fault_becomes_a_child_of_the_master(alice_actor, urban_customer):
-    master = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description="电线断了", customer=urban_customer), actor=alice_actor, dispatch=True)
-    child = services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13900000000", description="同一处电线断了", customer=urban_customer), actor=alice_actor)
+def test_a_second_report_of_the_same_fault_becomes_a_child_of_the_master(
+    alice_actor, urban_customer
+):
+    master = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13800000001",
+            description="电线断了",
+            customer=urban_customer,
+        ),
+        actor=alice_actor,
+        dispatch=True,
+    )
+    child = services.ticket_create(
+        draft=TicketDraft(
+            category="repair",
+            caller_phone="13900000000",
+            description="同一处电线断了",
+            customer=urban_customer,
+        ),
+        actor=alice_actor,
+    )
 
     merged = services.ticket_merge(ticket=child, actor=alice_actor, master=master)
 
@@ -179,8 +275,18 @@ def test_cancelling_needs_a_reason_and_changes_nothing_without_one(alice_actor, 
     assert Ticket.objects.get(pk=ticket.pk).status == "accepted"
 
 
-def test_dispatching_a_closed_order_that_no_unit_receives_is_refused_as_not_allowed(alice_actor, urban_customer):
-    ticket = services.ticket_create(draft=TicketDraft(category="inquiry", caller_phone="13800000001", description="咨询电价", customer=urban_customer), actor=alice_actor)
+def test_dispatching_a_closed_order_that_no_unit_receives_is_refused_as_not_allowed(
+    alice_actor, urban_customer
+):
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="inquiry",
+            caller_phone="13800000001",
+            description="咨询电价",
+            customer=urban_customer,
+        ),
+        actor=alice_actor,
+    )
     Ticket.objects.filter(pk=ticket.pk).update(status="archived")
 
     with pytest.raises(NotAllowed):
@@ -188,8 +294,19 @@ def test_dispatching_a_closed_order_that_no_unit_receives_is_refused_as_not_allo
     assert Ticket.objects.get(pk=ticket.pk).status == "archived"
 
 
-def test_an_order_no_unit_receives_is_refused_with_a_message_on_the_unit_field(alice_actor, urban_customer):
-    ticket = services.ticket_create(draft=TicketDraft(category="report", caller_phone="13800000001", description="有人窃电", customer=urban_customer, party="邻居"), actor=alice_actor)
+def test_an_order_no_unit_receives_is_refused_with_a_message_on_the_unit_field(
+    alice_actor, urban_customer
+):
+    ticket = services.ticket_create(
+        draft=TicketDraft(
+            category="report",
+            caller_phone="13800000001",
+            description="有人窃电",
+            customer=urban_customer,
+            party="邻居",
+        ),
+        actor=alice_actor,
+    )
 
     with pytest.raises(services.DomainError) as refused:
         services.ticket_dispatch(ticket=ticket, actor=alice_actor)

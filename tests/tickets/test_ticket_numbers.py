@@ -19,7 +19,15 @@ def test_the_number_is_the_beijing_date_and_the_padded_row_id():
 
 def test_numbers_sort_in_the_order_orders_were_taken(alice_actor, urban_customer):
     numbers = [
-        services.ticket_create(draft=TicketDraft(category="inquiry", caller_phone="95598", description=f"第{i}个", customer=urban_customer), actor=alice_actor).number
+        services.ticket_create(
+            draft=TicketDraft(
+                category="inquiry",
+                caller_phone="95598",
+                description=f"第{i}个",
+                customer=urban_customer,
+            ),
+            actor=alice_actor,
+        ).number
         for i in range(12)
     ]
     assert numbers == sorted(numbers)
@@ -27,7 +35,9 @@ def test_numbers_sort_in_the_order_orders_were_taken(alice_actor, urban_customer
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_hundred_orders_created_at_once_on_eight_threads_get_two_hundred_numbers(alice, urban_customer):
+def test_two_hundred_orders_created_at_once_on_eight_threads_get_two_hundred_numbers(
+    alice, urban_customer
+):
     actor = services.Actor(user=alice)
     errors: list[BaseException] = []
     start = threading.Barrier(8)
@@ -36,7 +46,16 @@ def test_two_hundred_orders_created_at_once_on_eight_threads_get_two_hundred_num
         try:
             start.wait()
             for i in range(count):
-                services.ticket_create(draft=TicketDraft(category="repair", caller_phone="13800000001", description=f"并发{i}", customer=urban_customer), actor=actor, dispatch=True)
+                services.ticket_create(
+                    draft=TicketDraft(
+                        category="repair",
+                        caller_phone="13800000001",
+                        description=f"并发{i}",
+                        customer=urban_customer,
+                    ),
+                    actor=actor,
+                    dispatch=True,
+                )
         except BaseException as exc:  # noqa: BLE001 - collected and reported below
             errors.append(exc)
         finally:

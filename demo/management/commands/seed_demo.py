@@ -9,7 +9,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         report = seed_demo()
-        self.stdout.write(_("Demo data ready (%(orders)d new orders).") % {"orders": report.created["orders"]})
+        self.stdout.write(
+            _("Demo data ready (%(orders)d new orders).") % {"orders": report.created["orders"]}
+        )
         self.stdout.write(_("Demo logins (password %(password)s):") % {"password": DEMO_PASSWORD})
         for username, role, full_name, _staff in USERS:
             self.stdout.write(f"  {username:<12} {role:<11} {full_name}")
