@@ -81,14 +81,19 @@ def api_client_set_scopes(*, client: ApiClient, scopes: list[str] | tuple[str, .
     return client
 
 
+@transaction.atomic
 def api_client_revoke(*, client: ApiClient, now: datetime | None = None) -> bool:
     """Stop the client's token working. Returns False when it was already revoked."""
     now = now or timezone.now()
-    changed = ApiClient.objects.filter(pk=client.pk, is_active=True).update(
-        is_active=False, revoked_at=now
-    )
-    client.refresh_from_db(fields=["is_active", "revoked_at"])
-    return bool(changed)
+    # The row locked and saved through the model rather than a bare UPDATE, so the audit
+    # trail (audit/registry.py) records who revoked it; two revocations still count once.
+    current = ApiClient.objects.select_for_update().get(pk=client.pk)
+    changed = current.is_active
+    if changed:
+        current.is_active, current.revoked_at = False, now
+        current.save(update_fields=["is_active", "revoked_at"])
+    client.is_active, client.revoked_at = current.is_active, current.revoked_at
+    return changed
 
 
 # --- Idempotency ----------------------------------------------------------------------------

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "dashboard",
     "accounts",
     "demo",
+    "auditlog",  # the change log of configuration data (audit/registry.py says what)
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records the signed-in person as the author of audited changes (pages and admin).
+    "audit.middleware.AuditlogMiddleware",
     # Django's, except that API requests skip it.
     "servicedesk.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -212,6 +216,12 @@ SPECTACULAR_SETTINGS = {
 # --- Mail (breach e-mails are optional; off by default) --------------------------------
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 SLA_BREACH_EMAIL = env_bool("SLA_BREACH_EMAIL", False)
+
+# --- Audit trail (django-auditlog) ----------------------------------------------------
+# Old and new values kept as JSON values (true, 40, null), not as their text; a foreign key
+# as the name of what it pointed to then, so the log reads without the rows it names.
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 
 LOGGING = {
     "version": 1,

@@ -18,5 +18,6 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("sla/", include("sla.urls")),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]
