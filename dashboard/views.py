@@ -25,10 +25,10 @@ from dashboard.forms import AcknowledgeForm, BreachFilterForm, ReportFilterForm
 from dashboard.metrics import period_metrics, scope_build, thresholds_current
 from dashboard.models import MetricSettings
 from servicedesk.errors import DomainError
-from tickets.services import ticket_breach_acknowledge
 from sla.models import Breach
 from sla.selectors import timers_estimated_running
 from tickets.models import Category
+from tickets.services import ticket_breach_acknowledge
 
 AREA_LABELS = dict(AreaType.choices)
 PAGE_SIZE = 50
