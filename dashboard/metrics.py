@@ -278,6 +278,7 @@ def call_conditions(t: Thresholds) -> dict[str, Q]:
     return {
         "offered": Q(),
         "answered": answered,
+        # Within at exactly the threshold (12.000 s counts): sla.policy.answered_within.
         "within_threshold": answered
         & Q(answer_at__lte=F("ring_at") + timedelta(seconds=t.service_level_seconds)),
         "beyond_threshold": answered

@@ -24,7 +24,7 @@ from dashboard.metrics import BEIJING, Scope, Thresholds
 from dashboard.models import WallboardCounts
 from outages.models import Outage
 from sla.models import Breach, Timer, TimerName
-from sla.selectors import answer_limit
+from sla.selectors import answer_limit, ringing_past_limit
 from tickets.models import OPEN_STATUSES, Ticket
 
 LIST_LIMIT = 30
@@ -190,7 +190,7 @@ def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
     ).aggregate(
         count=Count("pk"),
         oldest=Min("ring_at"),
-        over_limit=Count("pk", filter=Q(ring_at__lte=now - answer_within)),
+        over_limit=Count("pk", filter=ringing_past_limit(now=now, limit=answer_within)),
     )
     longest = (now - waiting["oldest"]).total_seconds() if waiting["oldest"] else None
 

@@ -340,3 +340,14 @@ def _working_days(start: datetime, amount: int, calendar: WorkCalendar) -> Deadl
         # End of that working day: 24:00, i.e. 00:00 of the day after.
         due_local = datetime.combine(day + _ONE_DAY, time(0), tzinfo=BEIJING)
     return Deadline(due=due_local.astimezone(UTC), estimated=estimated)
+
+
+# --- The answer limit ---------------------------------------------------------------------
+
+
+def answered_within(*, waited: timedelta, limit: timedelta) -> bool:
+    """The one boundary of the answer limit (12 s, four rings): a call answered at exactly
+    the limit — 12.000 s — is within it; a call is past the limit only once it has waited
+    longer. The service level counts by this, and the wallboard's "ringing past the limit"
+    alarm is its negation (`sla.selectors.ringing_past_limit`)."""
+    return waited <= limit

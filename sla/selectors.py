@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from calls.models import Call
 from sla.models import (
@@ -114,12 +114,19 @@ def answer_limit(*, at: datetime) -> timedelta:
     return timedelta(**{rule.unit: rule.amount})
 
 
+def ringing_past_limit(*, now: datetime, limit: timedelta) -> Q:
+    """Calls that have rung longer than `limit` by `now` — past it, not at it: the negation
+    of `sla.policy.answered_within` (a call ringing for exactly 12.000 s is not yet late)."""
+    return Q(ring_at__lt=now - limit)
+
+
 def calls_ringing_past_limit(now: datetime) -> QuerySet[Call]:
     """Calls still ringing (not answered, not hung up) longer than the answer limit: the
     live alarm on the wallboard. Oldest first."""
-    cutoff = now - answer_limit(at=now)
     return Call.objects.filter(
-        ring_at__lte=cutoff, answer_at__isnull=True, hangup_at__isnull=True
+        ringing_past_limit(now=now, limit=answer_limit(at=now)),
+        answer_at__isnull=True,
+        hangup_at__isnull=True,
     ).order_by("ring_at", "id")
 
 

@@ -1,0 +1,51 @@
+"""The 12-second answer limit has one boundary for every figure: answered at exactly
+12.000 s is within it, and a call is "ringing past the limit" only once it has rung longer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from calls.models import Call
+from dashboard.metrics import period_metrics
+from dashboard.selectors import wallboard_snapshot
+from sla.policy import answered_within
+from sla.selectors import calls_ringing_past_limit
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2025, 6, 3, 10, 0, 30, tzinfo=BEIJING)
+LIMIT = timedelta(seconds=12)
+
+
+def test_a_call_answered_at_exactly_the_limit_is_within_it():
+    assert answered_within(waited=LIMIT, limit=LIMIT)
+    assert not answered_within(waited=LIMIT + timedelta(milliseconds=1), limit=LIMIT)
+
+
+@pytest.mark.django_db
+def test_a_call_ringing_for_exactly_twelve_seconds_is_not_yet_an_alarm():
+    Call.objects.create(call_id="at", ring_at=NOW - LIMIT)
+    Call.objects.create(call_id="past", ring_at=NOW - LIMIT - timedelta(milliseconds=1))
+
+    assert [c.call_id for c in calls_ringing_past_limit(NOW)] == ["past"]
+    with time_machine.travel(NOW, tick=False):
+        snapshot = wallboard_snapshot(now=NOW)
+    assert (snapshot["calls_waiting"], snapshot["calls_over_answer_limit"]) == (2, 1)
+
+
+@pytest.mark.django_db
+def test_the_service_level_counts_twelve_seconds_in_and_twelve_point_zero_zero_one_out():
+    start = NOW.replace(hour=9, minute=0, second=0)
+    Call.objects.create(call_id="at", ring_at=start, answer_at=start + LIMIT)
+    Call.objects.create(
+        call_id="past",
+        ring_at=start + timedelta(minutes=1),
+        answer_at=start + timedelta(minutes=1) + LIMIT + timedelta(milliseconds=1),
+    )
+
+    figures = period_metrics(start=start, end=start + timedelta(hours=1), now=NOW)
+
+    assert figures["calls"]["service_level"] == 50.0
