@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts import views as account_views
 from servicedesk.middleware import API_PREFIX
 
+# An error no view handled: JSON in the API's one shape for /api/, Django's page elsewhere.
+handler500 = "api.exceptions.server_error"
+
 admin.site.site_header = _("95598 Service Desk administration")
 admin.site.site_title = _("95598 Service Desk")
 
