@@ -391,7 +391,7 @@ class MetricsGetApi(ApiView):
         tags=["metrics"],
     )
     def get(self, request):
-        from dashboard.metrics import period_metrics
+        from dashboard.metrics.figures import period_metrics
 
         # A plain dict, not the QueryDict: DRF would read an empty `?start=` as "not given".
         query = MetricsQuerySerializer(data=request.query_params.dict())

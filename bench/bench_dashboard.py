@@ -221,7 +221,8 @@ def run(*, database_url: str) -> dict[str, float]:
     from django.utils import timezone
 
     from calls.models import Call
-    from dashboard.metrics import beijing_day, day_start, period_metrics
+    from dashboard.metrics.basics import beijing_day, day_start
+    from dashboard.metrics.figures import period_metrics
     from dashboard.models import WallboardCounts
     from dashboard.services import (
         aggregates_build_range,

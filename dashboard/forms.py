@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.roles import Role
 from customers.models import AreaType, HandlingUnit
-from dashboard.metrics import BEIJING
+from dashboard.metrics.basics import BEIJING
 from sla.models import TimerName
 from tickets.models import Category, SubType
 

@@ -19,8 +19,9 @@ from django.db.models.functions import ExtractHour, TruncDate
 from accounts.roles import Role, has_role
 from calls.models import Call
 from customers.models import AreaType, HandlingUnit
-from dashboard import metrics
-from dashboard.metrics import BEIJING, Scope, Thresholds
+from dashboard.metrics import basics as metrics_basics
+from dashboard.metrics import rows as metrics_rows
+from dashboard.metrics.basics import BEIJING, Scope, Thresholds
 from dashboard.models import WallboardCounts
 from outages.models import Outage
 from sla.models import Breach, Timer, TimerName
@@ -311,7 +312,7 @@ def drill_rows(figure: str, *, scope: Scope, thresholds: Thresholds, now: dateti
     if group == "orders":
         return Drill("orders", _drill_orders(what, value, scope))
     if group == "dispatch":
-        rows = metrics.dispatch_rows(scope)
+        rows = metrics_rows.dispatch_rows(scope)
         if what == "beyond_target":
             rows = rows.filter(
                 dispatch_time__gt=timedelta(seconds=thresholds.dispatch_target_seconds)
@@ -329,14 +330,14 @@ def drill_rows(figure: str, *, scope: Scope, thresholds: Thresholds, now: dateti
 
 
 def _drill_calls(what: str, value: str, scope: Scope, t: Thresholds) -> QuerySet[Call]:
-    rows = metrics.call_rows(scope).select_related("agent")
-    conditions = metrics.call_conditions(t)
+    rows = metrics_rows.call_rows(scope).select_related("agent")
+    conditions = metrics_rows.call_conditions(t)
     if what in conditions:
         rows = rows.filter(conditions[what])
     elif what == "hour":
         rows = rows.annotate(hour=ExtractHour("ring_at", tzinfo=BEIJING)).filter(hour=int(value))
     elif what in ("first_contact_base", "first_contact_repeated"):
-        sql, params = metrics.first_contact_sql(
+        sql, params = metrics_rows.first_contact_sql(
             scope, t, select="s.id, CASE WHEN {repeated} THEN 1 ELSE 0 END"
         )
         with connection.cursor() as cursor:
@@ -351,7 +352,7 @@ def _drill_calls(what: str, value: str, scope: Scope, t: Thresholds) -> QuerySet
 
 
 def _drill_orders(what: str, value: str, scope: Scope) -> QuerySet[Ticket]:
-    rows = metrics.ticket_rows(scope)
+    rows = metrics_rows.ticket_rows(scope)
     if what == "all":
         pass
     elif what in ("category", "area_type"):
@@ -373,7 +374,7 @@ def _drill_timers(
     if value:
         raise KeyError(value)
     name = group
-    rows = metrics.timer_rows(scope).filter(name=name)
+    rows = metrics_rows.timer_rows(scope).filter(name=name)
     outcome = parts[-1]
     middle = parts[1:-1]
     if middle and middle[0] != "total":
@@ -381,7 +382,7 @@ def _drill_timers(
             rows = rows.filter(ticket__area_type=middle[0])
         elif group == "reply":
             rows = rows.filter(ticket__category=middle[0])
-    conditions = metrics.timer_conditions(now)
+    conditions = metrics_rows.timer_conditions(now)
     if outcome == "all":
         rows = rows.filter(conditions["on_time"] | conditions["late"])
     elif outcome in conditions:
@@ -392,11 +393,11 @@ def _drill_timers(
 
 
 def _drill_satisfaction(what: str, value: str, scope: Scope) -> QuerySet[Ticket]:
-    rows = metrics.ticket_rows(scope).exclude(satisfaction="")
+    rows = metrics_rows.ticket_rows(scope).exclude(satisfaction="")
     if what == "visited":
         pass
     elif what == "satisfied":
-        rows = rows.filter(satisfaction__in=metrics.SATISFIED)
+        rows = rows.filter(satisfaction__in=metrics_basics.SATISFIED)
     elif what == "level":
         rows = rows.filter(satisfaction=value)
     elif what == "day":
@@ -409,7 +410,7 @@ def _drill_satisfaction(what: str, value: str, scope: Scope) -> QuerySet[Ticket]
 
 
 def _drill_repairs(what: str, value: str, scope: Scope, t: Thresholds) -> QuerySet[Ticket]:
-    rows = metrics.ticket_rows(scope).filter(category="repair")
+    rows = metrics_rows.ticket_rows(scope).filter(category="repair")
     if what == "all":
         pass
     elif what == "faults":
@@ -420,9 +421,9 @@ def _drill_repairs(what: str, value: str, scope: Scope, t: Thresholds) -> QueryS
             .annotate(first=Min("pk"))
             .values("first")
         )
-        rows = rows.filter(metrics.fault_condition() | Q(pk__in=first_per_outage))
+        rows = rows.filter(metrics_rows.fault_condition() | Q(pk__in=first_per_outage))
     elif what in ("feeder", "transformer_area"):
-        rows = rows.filter(metrics.fault_condition(), **{what: value})
+        rows = rows.filter(metrics_rows.fault_condition(), **{what: value})
     else:
         raise KeyError(what)
     return rows.order_by("created_at", "pk")

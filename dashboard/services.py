@@ -32,22 +32,17 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.db.models.functions import TruncDate
 
-from dashboard.metrics import (
+from dashboard.metrics.basics import (
     BEIJING,
-    ORDER_KEYS,
-    ORDER_MEASURES,
     Scope,
     Thresholds,
     beijing_day,
-    calls_basis,
-    calls_sums,
     day_start,
-    orders_basis,
-    orders_sums,
-    places_sums,
     thresholds_current,
-    tune_for_reports,
 )
+from dashboard.metrics.coverage import calls_basis, orders_basis
+from dashboard.metrics.figures import tune_for_reports
+from dashboard.metrics.sums import ORDER_KEYS, ORDER_MEASURES, calls_sums, orders_sums, places_sums
 from dashboard.models import (
     AggregateCursor,
     AggregateDay,

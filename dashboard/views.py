@@ -22,7 +22,8 @@ from django.views.decorators.http import require_POST
 from customers.models import AreaType
 from dashboard import charts, exports, selectors
 from dashboard.forms import AcknowledgeForm, BreachFilterForm, ReportFilterForm
-from dashboard.metrics import period_metrics, scope_build, thresholds_current
+from dashboard.metrics.basics import scope_build, thresholds_current
+from dashboard.metrics.figures import period_metrics
 from dashboard.models import MetricSettings
 from servicedesk.errors import DomainError
 from sla.models import Breach

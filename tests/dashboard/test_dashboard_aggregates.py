@@ -16,13 +16,8 @@ from dashboard_day import BJ, DAY_END, DAY_START, NOW, make_call, make_ticket
 from django.conf import settings
 from django.core.management import call_command
 
-from dashboard.metrics import (
-    Thresholds,
-    dispatch_bucket,
-    nearest_rank,
-    nearest_rank_counted,
-    period_metrics,
-)
+from dashboard.metrics.basics import Thresholds, dispatch_bucket, nearest_rank, nearest_rank_counted
+from dashboard.metrics.figures import period_metrics
 from dashboard.models import AggregateDay, CallHour, DispatchBucket, MetricSettings, OrderDay
 from dashboard.services import aggregates_build, aggregates_refresh
 from dashboard.tasks import aggregates_refresh_task

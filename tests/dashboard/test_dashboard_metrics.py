@@ -13,7 +13,8 @@ from datetime import timedelta
 import pytest
 from dashboard_day import DAY_END, DAY_START, NOW
 
-from dashboard.metrics import Thresholds, nearest_rank, period_metrics
+from dashboard.metrics.basics import Thresholds, nearest_rank
+from dashboard.metrics.figures import period_metrics
 from dashboard.models import MetricSettings
 
 pytestmark = pytest.mark.django_db

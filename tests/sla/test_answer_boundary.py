@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from calls.models import Call
-from dashboard.metrics import period_metrics
+from dashboard.metrics.figures import period_metrics
 from dashboard.selectors import wallboard_snapshot
 from sla.policy import answered_within
 from sla.selectors import calls_ringing_past_limit

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from dashboard.metrics import beijing_day
+from dashboard.metrics.basics import beijing_day
 from dashboard.services import aggregates_build_range
 
 
