@@ -16,7 +16,9 @@ AREAS = ["sla", "api", "console", "dashboard"]
 
 
 def main(argv: list[str]) -> int:
-    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servicedesk_bench")
+    url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servicedesk_bench"
+    )
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
     _create_database(url)
@@ -50,9 +52,13 @@ def _create_database(url: str) -> None:
     from psycopg2 import sql
 
     config = dj_database_url.parse(url)
-    conn = psycopg2.connect(dbname="postgres", user=config["USER"] or "postgres",
-                            host=config["HOST"] or "127.0.0.1", port=config["PORT"] or 5432,
-                            password=config["PASSWORD"] or None)
+    conn = psycopg2.connect(
+        dbname="postgres",
+        user=config["USER"] or "postgres",
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        password=config["PASSWORD"] or None,
+    )
     conn.autocommit = True
     with conn.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])

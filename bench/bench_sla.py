@@ -2,9 +2,11 @@
 each, 10,000 of them past due.
 
 Prints, in plain words:
-- the time of one scan that records the 10,000 breaches (breach rows, supervisors'
-  notifications, timeline events; target < 2 s) and, apart, the follow-up that marks those
-  orders supervised (done in batches after the scan);
+- the time of one scan (`sla.services.scan.sla_scan`) that records the 10,000 breaches
+  (breach rows and supervisors' notifications, on the SLA engine's own tables; target < 2 s)
+  and, apart, the follow-up on their orders (`tickets.services.tickets_breach_followup`, in
+  batches as the workers take it: a timeline event per breach, each order flagged breached
+  and marked supervised);
 - the time of a scan with nothing due (target < 50 ms);
 - the peak memory of this process (target < 300 MB);
 - the delay from a deadline passing to its breach being recorded with a real Celery beat
@@ -14,7 +16,8 @@ Prints, in plain words:
 The data set is the shared one (`bench.data.ensure_data`, loaded by `python -m bench`).
 Everything the benchmark changes is undone at the end: the
 breaches, notifications and timeline events it caused are deleted, the timers and orders it
-touched are put back, the supervisors it added are removed.
+touched are put back (the orders' flags and `updated_at` from a copy taken before), the
+supervisors it added are removed.
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ BROKER_URL = os.environ.get("SLA_BENCH_BROKER_URL", "redis://127.0.0.1:6379/1")
 # whose scanner has been running); restored to NULL at the end.
 SENTINEL = datetime(1999, 12, 31, 0, 0)
 SUPERVISOR_PREFIX = "bench-sla-supervisor-"
+# The orders the run may follow up, as they were before it: what `_undo` puts back.
+ORDERS_BEFORE = "bench_sla_orders_before"
+# Orders whose running timer falls due within this long of the start are copied: the
+# 10,000 past due, and the few more that fall due while the run lasts (a few minutes).
+ORDERS_BEFORE_WINDOW = timedelta(hours=1)
 
 
 def _sql(query: str, params: list[Any] | None = None) -> list[tuple]:
@@ -76,6 +84,20 @@ def _add_supervisors() -> int:
     return len(users)
 
 
+def _copy_orders(where: str, params: list[Any]) -> None:
+    """Keep, for `_undo`, the follow-up's columns of the orders matching ``where`` (of ``t``)."""
+    _sql(
+        f"CREATE UNLOGGED TABLE IF NOT EXISTS {ORDERS_BEFORE} "
+        "(id bigint PRIMARY KEY, supervised boolean, supervised_at timestamptz, "
+        "breached boolean, updated_at timestamptz)"
+    )
+    _sql(
+        f"INSERT INTO {ORDERS_BEFORE} SELECT t.id, t.supervised, t.supervised_at, t.breached, "
+        f"t.updated_at FROM tickets_ticket t WHERE {where} ON CONFLICT (id) DO NOTHING",
+        params,
+    )
+
+
 def _watermarks() -> dict[str, int]:
     """The highest row ids before the run: whatever comes above them is ours to remove."""
     return {
@@ -93,30 +115,40 @@ def _undo(*, marks: dict[str, int], started: datetime) -> None:
             r[0]
             for r in _sql("SELECT timer_id FROM sla_breach WHERE id > %s", [marks["sla_breach"]])
         ]
-        supervised = [
+        touched = [
             r[0]
             for r in _sql(
-                "SELECT DISTINCT ticket_id FROM tickets_ticketevent WHERE id > %s AND kind = 'supervised'",
-                [marks["tickets_ticketevent"]],
+                "SELECT ticket_id FROM sla_breach WHERE id > %s UNION "
+                "SELECT ticket_id FROM tickets_ticketevent WHERE id > %s AND kind = 'supervised'",
+                [marks["sla_breach"], marks["tickets_ticketevent"]],
             )
         ]
         _sql(
-            "UPDATE tickets_ticket SET supervised = FALSE, supervised_at = NULL WHERE id = ANY(%s)",
-            [supervised],
+            f"CREATE UNLOGGED TABLE IF NOT EXISTS {ORDERS_BEFORE} "
+            "(id bigint PRIMARY KEY, supervised boolean, supervised_at timestamptz, "
+            "breached boolean, updated_at timestamptz)"
+        )
+        # The orders copied before the run get their columns back as they were ...
+        _sql(
+            f"UPDATE tickets_ticket t SET supervised = c.supervised, supervised_at = c.supervised_at, "
+            f"breached = c.breached, updated_at = c.updated_at FROM {ORDERS_BEFORE} c "
+            "WHERE t.id = c.id AND t.id = ANY(%s)",
+            [touched],
+        )
+        # ... and any other (none, unless the run lasted far longer than planned) loses what
+        # the run's breaches gave it; its updated_at stays moved.
+        _sql(
+            "UPDATE tickets_ticket t SET supervised = FALSE, supervised_at = NULL, breached = FALSE "
+            f"WHERE t.id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM {ORDERS_BEFORE} c WHERE c.id = t.id)",
+            [touched],
         )
         _sql("DELETE FROM tickets_ticketevent WHERE id > %s", [marks["tickets_ticketevent"]])
         _sql("DELETE FROM sla_notification WHERE id > %s", [marks["sla_notification"]])
-        breached_orders = [
-            r[0]
-            for r in _sql(
-                "SELECT DISTINCT ticket_id FROM sla_breach WHERE id > %s", [marks["sla_breach"]]
-            )
-        ]
         _sql("DELETE FROM sla_breach WHERE id > %s", [marks["sla_breach"]])
         _sql(
-            "UPDATE tickets_ticket t SET breached = FALSE WHERE t.id = ANY(%s) "
+            "UPDATE tickets_ticket t SET breached = FALSE WHERE t.id = ANY(%s) AND t.breached "
             "AND NOT EXISTS (SELECT 1 FROM sla_breach b WHERE b.ticket_id = t.id)",
-            [breached_orders],
+            [touched],
         )
         _sql(
             "UPDATE sla_timer SET breached_at = NULL, escalation_level = 0 WHERE id = ANY(%s)",
@@ -137,6 +169,7 @@ def _undo(*, marks: dict[str, int], started: datetime) -> None:
             [SUPERVISOR_PREFIX + "%"],
         )
         _sql("DELETE FROM auth_user WHERE username LIKE %s", [SUPERVISOR_PREFIX + "%"])
+        _sql(f"DROP TABLE {ORDERS_BEFORE}")
 
 
 def _explain(statements: list[tuple[str, Any]]) -> None:
@@ -161,7 +194,9 @@ def _explain(statements: list[tuple[str, Any]]) -> None:
 def _scan_phase(figures: dict[str, float]) -> None:
     from django.db import connection
 
-    from sla.services import breach_followup, sla_scan
+    from sla.services.breaches import FOLLOWUP_BATCH
+    from sla.services.scan import sla_scan
+    from tickets.services import tickets_breach_followup
 
     # The moment at which exactly PAST_DUE running timers are past due, whatever the age of
     # the data set (more timers fall due as the hours pass after loading).
@@ -204,7 +239,7 @@ def _scan_phase(figures: dict[str, float]) -> None:
     idle = []
     for _ in range(20):
         t0 = time.perf_counter()
-        result = sla_scan(now=idle_at, followup_limit=0)
+        result = sla_scan(now=idle_at)
         idle.append(time.perf_counter() - t0)
         assert result.breached == 0, result
     figures["empty_scan_ms"] = statistics.median(idle) * 1000
@@ -227,7 +262,7 @@ def _scan_phase(figures: dict[str, float]) -> None:
     tracemalloc.start()
     with connection.execute_wrapper(capture):
         t0 = time.perf_counter()
-        result = sla_scan(now=scan_at, followup_limit=0)
+        result = sla_scan(now=scan_at)
         elapsed = time.perf_counter() - t0
     _current, peak_alloc = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -237,8 +272,8 @@ def _scan_phase(figures: dict[str, float]) -> None:
         "SELECT count(*) FROM sla_notification WHERE kind = 'breach' AND created_at = %s", [scan_at]
     )[0]
     print(
-        f"   scan recording {result.breached:,} breaches (+ {notified:,} notifications, "
-        f"{result.breached:,} timeline events): {elapsed:.2f} s (target < 2 s); "
+        f"   scan recording {result.breached:,} breaches (+ {notified:,} notifications; the "
+        f"orders and their timelines are the follow-up's): {elapsed:.2f} s (target < 2 s); "
         f"Python allocations peaked at {peak_alloc / 2**20:.1f} MB"
     )
 
@@ -250,21 +285,32 @@ def _scan_phase(figures: dict[str, float]) -> None:
         print(f"      {seconds * 1000:7.0f} ms  {' '.join(sql.split())[:100]}")
     print(f"      {(elapsed - sum(spent)) * 1000:7.0f} ms  outside the statements (Python, COMMIT)")
 
+    # The follow-up as the workers take it: a batch per transaction until none is left.
+    (events_before,) = _sql("SELECT coalesce(max(id), 0) FROM tickets_ticketevent")[0]
     t0 = time.perf_counter()
-    done = 0
-    while True:
-        batch = breach_followup(now=scan_at, limit=1000)
+    done = batches = 0
+    while batch := tickets_breach_followup(now=scan_at, limit=FOLLOWUP_BATCH):
         done += batch
-        if batch == 0:
-            break
+        batches += 1
     figures["followup_s"] = time.perf_counter() - t0
+    breach_events, supervised_events = _sql(
+        "SELECT count(*) FILTER (WHERE kind = 'breach'), count(*) FILTER (WHERE kind = 'supervised') "
+        "FROM tickets_ticketevent WHERE id > %s",
+        [events_before],
+    )[0]
+    (flagged,) = _sql(
+        "SELECT count(*) FROM tickets_ticket WHERE supervised AND breached AND id IN "
+        "(SELECT ticket_id FROM sla_breach WHERE id = ANY(%s))",
+        [list(result.breach_ids)],
+    )[0]
     print(
-        f"   follow-up of {done:,} breaches, their orders flagged breached and supervised (督办), in batches of 1,000: "
-        f"{figures['followup_s']:.1f} s"
+        f"   follow-up of {done:,} breaches in {batches} batches of {FOLLOWUP_BATCH:,} "
+        f"({breach_events:,} breach and {supervised_events:,} supervised timeline events; "
+        f"{flagged:,} orders flagged breached and supervised (督办)): {figures['followup_s']:.1f} s"
     )
 
     t0 = time.perf_counter()
-    again = sla_scan(now=scan_at, followup_limit=0)
+    again = sla_scan(now=scan_at)
     print(
         f"   the same scan once more: {again.breached} new breaches ({(time.perf_counter() - t0) * 1000:.0f} ms)"
     )
@@ -279,12 +325,13 @@ def _beat_phase(figures: dict[str, float], database_url: str) -> None:
     from django.utils import timezone
 
     from sla.models import Breach, SlaRule, Timer
-    from sla.services import sla_scan
+    from sla.services.scan import sla_scan
     from tickets.models import Ticket
 
     now = timezone.now()
-    # Clear the backlog first (as a running scanner would have) and mark the warnings sent.
-    sla_scan(now=now, followup_limit=0)
+    # Clear the backlog first (as a running scanner would have) and mark the warnings sent;
+    # the worker started below follows up the breaches this records.
+    sla_scan(now=now)
     _sql(
         "UPDATE sla_timer SET at_risk_notified_at = %s WHERE stopped_at IS NULL AND at_risk_notified_at IS NULL "
         "AND breached_at IS NULL AND at_risk_at <= %s",
@@ -308,6 +355,7 @@ def _beat_phase(figures: dict[str, float], database_url: str) -> None:
         .exclude(timers__name="restoration")
         .order_by("id")[:20]
     )
+    _copy_orders("t.id = ANY(%s)", [[ticket.pk for ticket in tickets]])
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -446,6 +494,11 @@ def run(*, database_url: str) -> dict[str, float]:
     figures: dict[str, float] = {}
     marks, started = _watermarks(), timezone.now()
     try:
+        _copy_orders(
+            "t.id IN (SELECT ticket_id FROM sla_timer WHERE stopped_at IS NULL "
+            "AND breached_at IS NULL AND due_at < %s)",
+            [started + ORDERS_BEFORE_WINDOW],
+        )
         print(f"   {_add_supervisors()} supervisors attached to the units for the run")
         _scan_phase(figures)
         _beat_phase(figures, database_url)

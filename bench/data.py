@@ -76,8 +76,10 @@ def insert_select(model: type[models.Model], values: dict[str, str], source: str
         expression = values.get(field.name, values.get(field.attname))
         columns.append(connection.ops.quote_name(field.column))
         expressions.append(expression if expression is not None else _literal(field))
-    sql = (f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
-           f"SELECT {', '.join(expressions)} {source}")
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(expressions)} {source}"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return cursor.rowcount
@@ -114,43 +116,88 @@ def ensure_data(spec: Spec = Spec()) -> Spec:
     Group = apps.get_model("auth", "Group")
 
     with connection.cursor() as cursor:
-        tables = [m._meta.db_table for m in apps.get_models()
-                  if m._meta.app_label in {"customers", "tickets", "calls", "sla", "outages", "api", "dashboard"}
-                  and not m._meta.proxy and m._meta.managed]
-        tables = [t_ for t_ in tables if t_ not in ("sla_slarule", "sla_holiday", "tickets_subtype",
-                                                    "sla_escalationstep")]
+        tables = [
+            m._meta.db_table
+            for m in apps.get_models()
+            if m._meta.app_label
+            in {"customers", "tickets", "calls", "sla", "outages", "api", "dashboard"}
+            and not m._meta.proxy
+            and m._meta.managed
+        ]
+        tables = [
+            t_
+            for t_ in tables
+            if t_ not in ("sla_slarule", "sla_holiday", "tickets_subtype", "sla_escalationstep")
+        ]
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-        cursor.execute("DELETE FROM auth_user_groups WHERE user_id IN "
-                       "(SELECT id FROM auth_user WHERE username LIKE 'bench-%%')")
+        cursor.execute(
+            "DELETE FROM auth_user_groups WHERE user_id IN "
+            "(SELECT id FROM auth_user WHERE username LIKE 'bench-%%')"
+        )
         cursor.execute("DELETE FROM auth_user WHERE username LIKE 'bench-%%'")
         cursor.execute("DELETE FROM bench_dataset")
     t = _step("emptied the tables", t)
 
-    insert_select(HandlingUnit, {
-        "code": "'bench-crew-' || g", "name": "'抢修班组' || g", "kind": "'crew'", "categories": "'[\"repair\"]'::jsonb",
-    }, f"FROM generate_series(1::bigint, {spec.areas}) g")
-    insert_select(HandlingUnit, {
-        "code": "'bench-dept-' || g", "name": "'职能部门' || g", "kind": "'department'",
-        "categories": "'[\"inquiry\",\"application\",\"complaint\",\"report\"]'::jsonb",
-    }, "FROM generate_series(1::bigint, 5) g")
-    insert_select(ServiceArea, {
-        "code": "'bench-area-' || g", "name": "'供电区' || g",
-        "area_type": "(ARRAY['urban','rural','remote'])[1 + g % 3]",
-        "crew_id": "(SELECT id FROM customers_handlingunit WHERE code = 'bench-crew-' || g)",
-        "households": "20000",
-    }, f"FROM generate_series(1::bigint, {spec.areas}) g")
-    insert_select(User, {
-        "username": "'bench-agent-' || g", "password": "'!'", "is_superuser": "FALSE", "first_name": "'坐席' || g",
-        "last_name": "''", "email": "''", "is_staff": "FALSE", "is_active": "TRUE", "date_joined": "now()",
-    }, f"FROM generate_series(1::bigint, {spec.agents}) g")
+    insert_select(
+        HandlingUnit,
+        {
+            "code": "'bench-crew-' || g",
+            "name": "'抢修班组' || g",
+            "kind": "'crew'",
+            "categories": "'[\"repair\"]'::jsonb",
+        },
+        f"FROM generate_series(1::bigint, {spec.areas}) g",
+    )
+    insert_select(
+        HandlingUnit,
+        {
+            "code": "'bench-dept-' || g",
+            "name": "'职能部门' || g",
+            "kind": "'department'",
+            "categories": '\'["inquiry","application","complaint","report"]\'::jsonb',
+        },
+        "FROM generate_series(1::bigint, 5) g",
+    )
+    insert_select(
+        ServiceArea,
+        {
+            "code": "'bench-area-' || g",
+            "name": "'供电区' || g",
+            "area_type": "(ARRAY['urban','rural','remote'])[1 + g % 3]",
+            "crew_id": "(SELECT id FROM customers_handlingunit WHERE code = 'bench-crew-' || g)",
+            "households": "20000",
+        },
+        f"FROM generate_series(1::bigint, {spec.areas}) g",
+    )
+    insert_select(
+        User,
+        {
+            "username": "'bench-agent-' || g",
+            "password": "'!'",
+            "is_superuser": "FALSE",
+            "first_name": "'坐席' || g",
+            "last_name": "''",
+            "email": "''",
+            "is_staff": "FALSE",
+            "is_active": "TRUE",
+            "date_joined": "now()",
+        },
+        f"FROM generate_series(1::bigint, {spec.agents}) g",
+    )
     agent_group = Group.objects.get(name="agent").pk
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO auth_user_groups (user_id, group_id) SELECT id, %s FROM auth_user "
-            "WHERE username LIKE 'bench-agent-%%'", [agent_group])
-        cursor.execute("SELECT min(id), max(id) FROM customers_servicearea WHERE code LIKE 'bench-area-%%'")
+            "WHERE username LIKE 'bench-agent-%%'",
+            [agent_group],
+        )
+        cursor.execute(
+            "SELECT min(id), max(id) FROM customers_servicearea WHERE code LIKE 'bench-area-%%'"
+        )
         area_lo, area_hi = cursor.fetchone()
-        cursor.execute("SELECT min(id), max(id) FROM auth_user WHERE username LIKE 'bench-agent-%%'")
+        cursor.execute(
+            "SELECT min(id), max(id) FROM auth_user WHERE username LIKE 'bench-agent-%%'"
+        )
         agent_lo, agent_hi = cursor.fetchone()
         cursor.execute("SELECT min(id) FROM customers_handlingunit WHERE code LIKE 'bench-dept-%%'")
         (dept_lo,) = cursor.fetchone()
@@ -161,91 +208,131 @@ def ensure_data(spec: Spec = Spec()) -> Spec:
     surnames = "(ARRAY['王','李','张','刘','陈','杨','黄','赵','吴','周','徐','孙','马','朱','胡','郭','何','高','林','罗'])"
     given = "(ARRAY['伟','芳','娜','敏','静','丽','强','磊','军','洋','勇','艳','杰','娟','涛','明','超','霞','平','刚'])"
     streets = "(ARRAY['解放路','人民路','建设路','和平街','文化路','朝阳大道','中山路','新华街','柳树湾村','红旗村'])"
-    insert_select(Customer, {
-        "id": "g",
-        "account_number": "lpad((3100000000 + g)::text, 10, '0')",
-        "name": f"{surnames}[1 + g % 20] || {given}[1 + (g / 20) % 20] || {given}[1 + (g / 400) % 20]",
-        "address": f"'供电区' || (1 + g % {areas_n}) || {streets}[1 + (g / 7) % 10] || (1 + g % 997) || '号'",
-        "service_area_id": f"{area_lo} + g % {areas_n}",
-        "feeder": f"'10kV' || (g % {areas_n * 8}) || '号线'",
-        "transformer_area": f"'台区' || (g % {areas_n * 80})",
-        "meter_number": "'330' || lpad(g::text, 9, '0')",
-        "supply_voltage": "'220V'",
-        "tariff": "(ARRAY['residential','residential','residential','residential','non_residential','commercial',"
-                  "'general_industrial','large_industrial','agricultural','wholesale'])[1 + g % 10]",
-        "is_important": "(g % 997 = 0)",
-        "created_at": "now()",
-    }, f"FROM generate_series(1::bigint, {spec.customers}) g")
+    insert_select(
+        Customer,
+        {
+            "id": "g",
+            "account_number": "lpad((3100000000 + g)::text, 10, '0')",
+            "name": f"{surnames}[1 + g % 20] || {given}[1 + (g / 20) % 20] || {given}[1 + (g / 400) % 20]",
+            "address": f"'供电区' || (1 + g % {areas_n}) || {streets}[1 + (g / 7) % 10] || (1 + g % 997) || '号'",
+            "service_area_id": f"{area_lo} + g % {areas_n}",
+            "feeder": f"'10kV' || (g % {areas_n * 8}) || '号线'",
+            "transformer_area": f"'台区' || (g % {areas_n * 80})",
+            "meter_number": "'330' || lpad(g::text, 9, '0')",
+            "supply_voltage": "'220V'",
+            "tariff": "(ARRAY['residential','residential','residential','residential','non_residential','commercial',"
+            "'general_industrial','large_industrial','agricultural','wholesale'])[1 + g % 10]",
+            "is_important": "(g % 997 = 0)",
+            "created_at": "now()",
+        },
+        f"FROM generate_series(1::bigint, {spec.customers}) g",
+    )
     t = _step(f"{spec.customers:,} customers", t)
-    insert_select(CustomerPhone, {
-        "customer_id": "g", "number": "'139' || lpad(g::text, 8, '0')", "is_primary": "TRUE",
-    }, f"FROM generate_series(1::bigint, {spec.customers}) g")
+    insert_select(
+        CustomerPhone,
+        {
+            "customer_id": "g",
+            "number": "'139' || lpad(g::text, 8, '0')",
+            "is_primary": "TRUE",
+        },
+        f"FROM generate_series(1::bigint, {spec.customers}) g",
+    )
     t = _step(f"{spec.customers:,} customer phones", t)
 
     # Orders: ids 1..open are open (taken in the last seven days), the rest closed over the year.
-    created = (f"CASE WHEN g <= {spec.open_tickets} "
-               f"THEN now() - ((g % 10080) * interval '1 minute') "
-               f"ELSE now() - ((g % ({spec.days} * 1440)) * interval '1 minute') END")
+    created = (
+        f"CASE WHEN g <= {spec.open_tickets} "
+        f"THEN now() - ((g % 10080) * interval '1 minute') "
+        f"ELSE now() - ((g % ({spec.days} * 1440)) * interval '1 minute') END"
+    )
     category = "(ARRAY['repair','repair','repair','repair','inquiry','inquiry','application','complaint','complaint','report'])[1 + g % 10]"
     open_status = "(ARRAY['accepted','dispatched','acknowledged','on_site'])[1 + (g / 10) % 4]"
     closed_status = "(ARRAY['archived','archived','archived','visited','resolved','cancelled'])[1 + (g / 10) % 6]"
     status = f"CASE WHEN g <= {spec.open_tickets} THEN {open_status} ELSE {closed_status} END"
     customer = f"1 + (g * 7919) % {spec.customers}"
-    insert_select(Ticket, {
-        "id": "g",
-        "number": BEIJING_DAY.format(ts=created) + " || lpad(g::text, 10, '0')",
-        "category": category,
-        "channel": "(ARRAY['phone','phone','phone','ivr','app','wechat','web'])[1 + g % 7]",
-        "status": status,
-        "caller_phone": f"'139' || lpad(({customer})::text, 8, '0')",
-        "call_at": created,
-        "customer_id": customer,
-        "address": "'bench address'",
-        "description": "'bench order'",
-        "owner_id": f"{agent_lo} + g % {agents_n}",
-        "service_area_id": f"{area_lo} + ({customer}) % {areas_n}",
-        "area_type": f"(ARRAY['urban','rural','remote'])[1 + ({area_lo} + ({customer}) % {areas_n} - {area_lo} + 1) % 3]",
-        "handling_unit_id": (f"CASE WHEN {category} = 'repair' THEN "
-                             f"(SELECT crew_id FROM customers_servicearea WHERE id = {area_lo} + ({customer}) % {areas_n}) "
-                             f"ELSE {dept_lo} + g % 5 END"),
-        "is_important": f"(({customer}) % 997 = 0)",
-        "created_at": created,
-        "updated_at": created,
-        "dispatched_at": f"CASE WHEN {status} <> 'accepted' THEN {created} + interval '2 minutes' END",
-        "arrived_at": (f"CASE WHEN g > {spec.open_tickets} AND {category} = 'repair' "
-                       f"THEN {created} + ((30 + g % 90) * interval '1 minute') END"),
-        "resolved_at": f"CASE WHEN g > {spec.open_tickets} THEN {created} + interval '3 hours' END",
-        "satisfaction": (f"CASE WHEN {status} IN ('visited','archived') "
-                         f"THEN (ARRAY['very_satisfied','satisfied','satisfied','neutral','dissatisfied'])[1 + g % 5] "
-                         f"ELSE '' END"),
-        "visited_at": f"CASE WHEN {status} IN ('visited','archived') THEN {created} + interval '1 day' END",
-    }, f"FROM generate_series(1::bigint, {spec.tickets}) g")
+    insert_select(
+        Ticket,
+        {
+            "id": "g",
+            "number": BEIJING_DAY.format(ts=created) + " || lpad(g::text, 10, '0')",
+            "category": category,
+            "channel": "(ARRAY['phone','phone','phone','ivr','app','wechat','web'])[1 + g % 7]",
+            "status": status,
+            "caller_phone": f"'139' || lpad(({customer})::text, 8, '0')",
+            "call_at": created,
+            "customer_id": customer,
+            "address": "'bench address'",
+            "description": "'bench order'",
+            "owner_id": f"{agent_lo} + g % {agents_n}",
+            "service_area_id": f"{area_lo} + ({customer}) % {areas_n}",
+            "area_type": f"(ARRAY['urban','rural','remote'])[1 + ({area_lo} + ({customer}) % {areas_n} - {area_lo} + 1) % 3]",
+            "handling_unit_id": (
+                f"CASE WHEN {category} = 'repair' THEN "
+                f"(SELECT crew_id FROM customers_servicearea WHERE id = {area_lo} + ({customer}) % {areas_n}) "
+                f"ELSE {dept_lo} + g % 5 END"
+            ),
+            "is_important": f"(({customer}) % 997 = 0)",
+            "created_at": created,
+            "updated_at": created,
+            "dispatched_at": f"CASE WHEN {status} <> 'accepted' THEN {created} + interval '2 minutes' END",
+            "arrived_at": (
+                f"CASE WHEN g > {spec.open_tickets} AND {category} = 'repair' "
+                f"THEN {created} + ((30 + g % 90) * interval '1 minute') END"
+            ),
+            "resolved_at": f"CASE WHEN g > {spec.open_tickets} THEN {created} + interval '3 hours' END",
+            "satisfaction": (
+                f"CASE WHEN {status} IN ('visited','archived') "
+                f"THEN (ARRAY['very_satisfied','satisfied','satisfied','neutral','dissatisfied'])[1 + g % 5] "
+                f"ELSE '' END"
+            ),
+            "visited_at": f"CASE WHEN {status} IN ('visited','archived') THEN {created} + interval '1 day' END",
+        },
+        f"FROM generate_series(1::bigint, {spec.tickets}) g",
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), %s)", [spec.tickets])
-        cursor.execute("SELECT setval(pg_get_serial_sequence('customers_customer', 'id'), %s)", [spec.customers])
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), %s)", [spec.tickets]
+        )
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('customers_customer', 'id'), %s)",
+            [spec.customers],
+        )
     t = _step(f"{spec.tickets:,} orders", t)
 
     # Calls spread evenly over the year, one every few seconds.
     ring = f"now() - ((g * {spec.days * 86400} / {spec.calls}) * interval '1 second')"
-    insert_select(Call, {
-        "call_id": "'bench-' || g",
-        "caller_phone": f"'139' || lpad((1 + (g * 31) % {spec.customers})::text, 8, '0')",
-        "agent_id": f"CASE WHEN g % 20 <> 0 THEN {agent_lo} + g % {agents_n} END",
-        "ring_at": ring,
-        "answer_at": f"CASE WHEN g % 20 <> 0 THEN {ring} + ((g % 25) * interval '1 second') END",
-        "hangup_at": f"{ring} + ((30 + g % 400) * interval '1 second')",
-        "disposition": "(ARRAY['order','order','hastening','outage_info','wrong_number','other'])[1 + g % 6]",
-        "created_at": ring,
-    }, f"FROM generate_series(1::bigint, {spec.calls}) g")
+    insert_select(
+        Call,
+        {
+            "call_id": "'bench-' || g",
+            "caller_phone": f"'139' || lpad((1 + (g * 31) % {spec.customers})::text, 8, '0')",
+            "agent_id": f"CASE WHEN g % 20 <> 0 THEN {agent_lo} + g % {agents_n} END",
+            "ring_at": ring,
+            "answer_at": f"CASE WHEN g % 20 <> 0 THEN {ring} + ((g % 25) * interval '1 second') END",
+            "hangup_at": f"{ring} + ((30 + g % 400) * interval '1 second')",
+            "disposition": "(ARRAY['order','order','hastening','outage_info','wrong_number','other'])[1 + g % 6]",
+            "created_at": ring,
+        },
+        f"FROM generate_series(1::bigint, {spec.calls}) g",
+    )
     t = _step(f"{spec.calls:,} calls", t)
 
     if "sla" in {a.label for a in apps.get_app_configs()}:
         t = _timers(spec, t)
 
     with connection.cursor() as cursor:
-        for table in ("customers_customer", "customers_customerphone", "tickets_ticket", "calls_call", "sla_timer"):
+        for table in (
+            "customers_customer",
+            "customers_customerphone",
+            "tickets_ticket",
+            "calls_call",
+            "sla_timer",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
-        cursor.execute("INSERT INTO bench_dataset (spec) VALUES (%s)", [json.dumps(asdict(spec), sort_keys=True)])
+        cursor.execute(
+            "INSERT INTO bench_dataset (spec) VALUES (%s)",
+            [json.dumps(asdict(spec), sort_keys=True)],
+        )
     _step("vacuum analyze", t)
     return spec
 
@@ -256,20 +343,36 @@ def _timers(spec: Spec, t: float) -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT name, min(id) FROM sla_slarule GROUP BY name")
         rule = dict(cursor.fetchall())
-    name = ("CASE WHEN t.status = 'accepted' THEN 'dispatch' "
-            "WHEN t.category = 'repair' THEN 'arrival' "
-            "WHEN t.category = 'inquiry' THEN 'callback' ELSE 'reply' END")
-    rule_id = (f"CASE WHEN t.status = 'accepted' THEN {rule['dispatch']} "
-               f"WHEN t.category = 'repair' THEN {rule['arrival']} "
-               f"WHEN t.category = 'inquiry' THEN {rule['callback']} ELSE {rule['reply']} END")
+    name = (
+        "CASE WHEN t.status = 'accepted' THEN 'dispatch' "
+        "WHEN t.category = 'repair' THEN 'arrival' "
+        "WHEN t.category = 'inquiry' THEN 'callback' ELSE 'reply' END"
+    )
+    rule_id = (
+        f"CASE WHEN t.status = 'accepted' THEN {rule['dispatch']} "
+        f"WHEN t.category = 'repair' THEN {rule['arrival']} "
+        f"WHEN t.category = 'inquiry' THEN {rule['callback']} ELSE {rule['reply']} END"
+    )
     # Past-due timers are spread over the last hour; the rest are due from one to 48 hours ahead.
-    due = (f"CASE WHEN t.id <= {spec.past_due} THEN now() - ((t.id % 3600) * interval '1 second') "
-           f"ELSE now() + ((3600 + t.id % 172800) * interval '1 second') END")
-    insert_select(Timer, {
-        "ticket_id": "t.id", "name": name, "rule_id": rule_id,
-        "started_at": "t.created_at", "due_at": due,
-        "at_risk_at": f"t.created_at + ({due} - t.created_at) * 0.8",
-        "category": "t.category", "area_type": "t.area_type",
-        "handling_unit_id": "t.handling_unit_id", "owner_id": "t.owner_id", "is_important": "t.is_important",
-    }, f"FROM tickets_ticket t WHERE t.id <= {spec.open_tickets}")
+    due = (
+        f"CASE WHEN t.id <= {spec.past_due} THEN now() - ((t.id % 3600) * interval '1 second') "
+        f"ELSE now() + ((3600 + t.id % 172800) * interval '1 second') END"
+    )
+    insert_select(
+        Timer,
+        {
+            "ticket_id": "t.id",
+            "name": name,
+            "rule_id": rule_id,
+            "started_at": "t.created_at",
+            "due_at": due,
+            "at_risk_at": f"t.created_at + ({due} - t.created_at) * 0.8",
+            "category": "t.category",
+            "area_type": "t.area_type",
+            "handling_unit_id": "t.handling_unit_id",
+            "owner_id": "t.owner_id",
+            "is_important": "t.is_important",
+        },
+        f"FROM tickets_ticket t WHERE t.id <= {spec.open_tickets}",
+    )
     return _step(f"{spec.open_tickets:,} running timers ({spec.past_due:,} past due)", t)
