@@ -265,7 +265,12 @@ class TicketCreateInputSerializer(InputSerializer):
         return TicketDraft(**{key: value for key, value in data.items() if value is not None})
 
 
-class TicketCreatedSerializer(serializers.ModelSerializer):
+class TicketCreatedSerializer(serializers.Serializer):
+    # A plain Serializer: the answer of every create, built without the model's field walk.
+    number = serializers.CharField(read_only=True)
+    category = serializers.ChoiceField(choices=Category.choices, read_only=True)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
     deadlines = DeadlinesField()
     to_complete = serializers.ListField(
         child=serializers.CharField(),

@@ -89,7 +89,7 @@ def _event(
     )
 
 
-def _sla(ticket: Ticket, *, event: str, at: datetime) -> None:
+def _sla(ticket: Ticket, *, event: str, at: datetime) -> sla_timers.TimerChange:
     """Tell the SLA engine what happened; it starts and stops the clocks. A clock stopped
     after its due time whose breach the scanner had not yet recorded gets its breach now,
     and the order its follow-up, in the same transaction."""
@@ -97,6 +97,7 @@ def _sla(ticket: Ticket, *, event: str, at: datetime) -> None:
     if change.late_breach_ids:
         breaches = list(Breach.objects.filter(pk__in=change.late_breach_ids))
         _breaches_follow_up(breaches, now=at)
+    return change
 
 
 # --- Create ---------------------------------------------------------------------------------

@@ -97,11 +97,18 @@ def timers_on_event(*, ticket: Ticket, event: str, at: datetime) -> TimerChange:
     """
     if event not in Event:
         raise ValueError(f"unknown SLA event {event!r}")
-    with transaction.atomic():
-        running = list(
-            Timer.objects.select_for_update()
-            .filter(ticket_id=ticket.pk, stopped_at__isnull=True)
-            .select_related("rule")
+    # Always inside the ticket service's transaction: an error here undoes its change too.
+    with transaction.atomic(savepoint=False):
+        # A new order has no clocks yet.
+        new = event == Event.CREATED
+        running = (
+            []
+            if new
+            else list(
+                Timer.objects.select_for_update()
+                .filter(ticket_id=ticket.pk, stopped_at__isnull=True)
+                .select_related("rule")
+            )
         )
         late = _stop(running, event=event, at=at, ticket=ticket)
         starts: list[tuple[str, datetime]] = []
@@ -118,7 +125,9 @@ def timers_on_event(*, ticket: Ticket, event: str, at: datetime) -> TimerChange:
             starts.append((event, at))
         started: list[Timer] = []
         for start_event, start_at in starts:
-            started += _start(ticket, event=start_event, at=start_at, running=[*running, *started])
+            started += _start(
+                ticket, event=start_event, at=start_at, running=[*running, *started], new=new
+            )
         breach_ids = breaches_record(timer_ids=late, now=at) if late else []
     return TimerChange(started=started, late_breach_ids=breach_ids)
 
@@ -164,13 +173,15 @@ def _stop(running: list[Timer], *, event: str, at: datetime, ticket: Ticket) -> 
     return late
 
 
-def _start(ticket: Ticket, *, event: str, at: datetime, running: list[Timer]) -> list[Timer]:
+def _start(
+    ticket: Ticket, *, event: str, at: datetime, running: list[Timer], new: bool
+) -> list[Timer]:
     rules = selectors.rules_starting_on(events=[event], at=ticket.created_at)
     if not rules:
         return []
     best = selectors.rules_best_for(rules, ticket)
     running_names = {t.name for t in running}
-    if event == Event.CALL_ENDED:
+    if event == Event.CALL_ENDED and not new:
         # The call ends once; a clock it started (and that dispatch stopped) is not restarted.
         started_before = set(
             Timer.objects.filter(
