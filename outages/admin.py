@@ -1,10 +1,52 @@
 from django.contrib import admin
 
-from outages.models import Outage
+from outages.models import (
+    Outage,
+    OutageDispatch,
+    OutageEvent,
+    OutageTimer,
+    OutageTimerRule,
+)
+
+
+class OutageDispatchInline(admin.StackedInline):
+    model = OutageDispatch
+    extra = 0
+    can_delete = False
+    readonly_fields = ["unit", "at", "actor", "actor_label"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OutageTimerInline(admin.TabularInline):
+    model = OutageTimer
+    extra = 0
+    can_delete = False
+    fields = ["name", "started_at", "due_at", "stopped_at", "breached_at", "escalation_level"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OutageEventInline(admin.TabularInline):
+    model = OutageEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "actor", "actor_label", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Outage)
 class OutageAdmin(admin.ModelAdmin):
+    """Day-to-day work is on the outage register pages (/outages/), whose services check the
+    notice period, count the customers covered and run the reporting clocks; what those
+    services decide is read-only here."""
+
     list_display = [
         "number",
         "kind",
@@ -19,3 +61,26 @@ class OutageAdmin(admin.ModelAdmin):
     search_fields = ["number", "title"]
     filter_horizontal = ["service_areas"]
     date_hierarchy = "starts_at"
+    readonly_fields = [
+        "customers_covered",
+        "affects_important_customers",
+        "notice_override_reason",
+        "notice_override_by",
+        "notice_override_at",
+        "reported_to_authority_at",
+        "reported_to_authority_by",
+        "restoration_recorded_at",
+        "restoration_recorded_by",
+        "visit_due_at",
+        "created_by",
+    ]
+    inlines = [OutageDispatchInline, OutageTimerInline, OutageEventInline]
+
+
+@admin.register(OutageTimerRule)
+class OutageTimerRuleAdmin(admin.ModelAdmin):
+    """The outage reporting limits (minutes). A change applies to clocks that start after it."""
+
+    list_display = ["name", "kind", "minutes", "is_active", "note"]
+    list_filter = ["name", "kind", "is_active"]
+    list_editable = ["minutes", "is_active"]

@@ -1,13 +1,18 @@
 """Power outages known to the centre (faults, planned work, temporary cuts, suspensions).
 
-Entered by the dispatch desk or imported from the distribution system. While an outage is
-active or announced, agents see it on the caller's card, read out the expected
-restoration time, and link the caller's repair to it instead of sending another crew.
+Entered by the dispatch desk (or a supervisor) on the outage register pages, or imported
+from the distribution system. While an outage is active or announced, agents see it on the
+caller's card, read out the expected restoration time, and link the caller's repair to it
+instead of sending another crew: the outage itself is dispatched to the area's crew once
+(`OutageDispatch`). Its reporting limits run as `OutageTimer` rows, from `OutageTimerRule`.
+All times are stored in UTC.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,8 +26,11 @@ class Outage(models.Model):
     number = models.CharField(_("number"), max_length=30, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
+    cause = models.CharField(_("cause"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     starts_at = models.DateTimeField(_("starts at"))
+    # A fault outage must be entered within minutes of its confirmation (OutageTimer "entry").
+    confirmed_at = models.DateTimeField(_("fault confirmed at"), null=True, blank=True)
     expected_restoration_at = models.DateTimeField(_("expected restoration"), null=True, blank=True)
     restored_at = models.DateTimeField(_("restored at"), null=True, blank=True, db_index=True)
     notice_at = models.DateTimeField(
@@ -31,21 +39,83 @@ class Outage(models.Model):
         blank=True,
         help_text=_("Planned outages must be announced 3 to 7 days before they start."),
     )
+    # A supervisor may let a planned outage through with a notice outside 3–7 days; who,
+    # when and why stay on the record.
+    notice_override_reason = models.TextField(
+        _("reason for overriding the notice period"), blank=True
+    )
+    notice_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("notice period overridden by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    notice_override_at = models.DateTimeField(
+        _("notice period overridden at"), null=True, blank=True
+    )
+    # Set by the services from the customers covered: an important customer among them
+    # means the outage must be reported to the power authority.
     affects_important_customers = models.BooleanField(
         _("affects important customers"), default=False
     )
+    customers_covered = models.PositiveIntegerField(_("customers covered"), default=0)
     reported_to_authority = models.BooleanField(_("reported to the power authority"), default=False)
+    reported_to_authority_at = models.DateTimeField(
+        _("reported to the power authority at"), null=True, blank=True
+    )
+    reported_to_authority_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported to the power authority by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    authority_report_note = models.CharField(_("authority report note"), max_length=200, blank=True)
     service_areas = models.ManyToManyField(
         "customers.ServiceArea", verbose_name=_("service areas"), blank=True, related_name="outages"
     )
     feeders = models.JSONField(_("feeders"), default=list, blank=True)
     transformer_areas = models.JSONField(_("transformer areas"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Ending the outage: `restored_at` is when power came back; this is when that was recorded.
+    restoration_recorded_at = models.DateTimeField(
+        _("restoration recorded at"), null=True, blank=True
+    )
+    restoration_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("restoration recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # One return visit per outage, not per call: its due time, set when the outage ends.
+    visit_due_at = models.DateTimeField(_("return visit due at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outage")
         verbose_name_plural = _("outages")
         ordering = ["-starts_at"]
+        indexes = [
+            # The wallboard's "report to the power authority overdue": rare rows.
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(affects_important_customers=True, reported_to_authority=False),
+                name="outage_authority_due_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
@@ -62,3 +132,182 @@ class Outage(models.Model):
         if feeder and feeder in self.feeders:
             return True
         return service_area_id is not None and service_area_id in area_ids
+
+    @property
+    def is_over(self) -> bool:
+        return self.restored_at is not None
+
+    @property
+    def authority_report_due(self) -> bool:
+        """Covers an important customer and the report is not recorded yet."""
+        return self.affects_important_customers and not self.reported_to_authority
+
+
+class OutageEvent(models.Model):
+    """One line of an outage's own history: registered, edited, restoration updated, notice
+    period overridden, dispatched, reported to the authority, ended. Appended by
+    `outages.services`; never updated or deleted."""
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        UPDATED = "updated", _("Updated")
+        RESTORATION = "restoration", _("Expected restoration updated")
+        NOTICE_OVERRIDE = "notice_override", _("Notice period overridden")
+        DISPATCHED = "dispatched", _("Dispatched")
+        AUTHORITY = "authority", _("Reported to the power authority")
+        ENDED = "ended", _("Power restored")
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("by (system or client)"), max_length=60, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("outage event")
+        verbose_name_plural = _("outage events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.outage_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class OutageDispatch(models.Model):
+    """The outage's own crew dispatch: one per outage, whatever the number of calls.
+
+    Written by `outages.services.outage_dispatch` when the outage is registered (to the crew
+    chosen or the first affected area's crew) or later from the outage page. The orders
+    linked to the outage are merged into it and never dispatched themselves; the one-to-one
+    key is what keeps it to one even when two people press the button at once.
+    """
+
+    outage = models.OneToOneField(Outage, on_delete=models.CASCADE, related_name="dispatch")
+    unit = models.ForeignKey(
+        "customers.HandlingUnit",
+        verbose_name=_("crew"),
+        on_delete=models.PROTECT,
+        related_name="outage_dispatches",
+    )
+    at = models.DateTimeField(_("dispatched at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("by (system or client)"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("outage dispatch")
+        verbose_name_plural = _("outage dispatches")
+
+    def __str__(self) -> str:
+        return f"{self.outage_id} → {self.unit_id}"
+
+
+class OutageTimerName(models.TextChoices):
+    """The outage reporting limits (SPEC section 4)."""
+
+    ENTRY = "entry", _("Outage entered after confirmation")
+    RESTORATION_UPDATE = "restoration_update", _("Expected restoration updated when it slips")
+    RESTORATION_RECORD = "restoration_record", _("Restoration recorded after power is back")
+
+
+class OutageTimerRule(models.Model):
+    """One outage reporting limit, in minutes: which timer, for which kind of outage.
+
+    Edited by an administrator (the defaults, 5/5/5 minutes for fault outages, are seeded by
+    a migration). Blank kind means every kind; a rule for the outage's kind wins. A timer
+    keeps the limit it started with: a change applies to clocks that start afterwards.
+    """
+
+    name = models.CharField(_("timer"), max_length=20, choices=OutageTimerName.choices)
+    kind = models.CharField(
+        _("outage kind"),
+        max_length=20,
+        choices=Outage.Kind.choices,
+        blank=True,
+        help_text=_("Blank: every kind."),
+    )
+    minutes = models.PositiveIntegerField(_("limit (minutes)"))
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("source or note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("outage reporting limit")
+        verbose_name_plural = _("outage reporting limits")
+        ordering = ["name", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "kind"], name="outage_timer_rule_one_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_name_display()} {self.minutes}"
+
+
+class OutageTimer(models.Model):
+    """One reporting clock of one outage: started_at → due_at (stored and indexed).
+
+    Written by `outages.services`: the entry clock runs from the fault's confirmation to its
+    registration; the update clock from the expected restoration (in the future when it is
+    set) to the next update of it; the record clock from power back to the recording of it.
+    The scanner (`outages.services.outage_timers_scan`, Celery beat) claims each breach once
+    with a conditional UPDATE; a clock stopped after its due time gets its breach on the spot.
+    """
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="timers")
+    name = models.CharField(_("timer"), max_length=20, choices=OutageTimerName.choices)
+    rule = models.ForeignKey(
+        OutageTimerRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(_("started at"))
+    due_at = models.DateTimeField(_("due at"))
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    breached_at = models.DateTimeField(
+        _("breached at"),
+        null=True,
+        blank=True,
+        help_text=_("The due time that passed, once recorded."),
+    )
+    breach_recorded_at = models.DateTimeField(_("breach recorded at"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+
+    class Meta:
+        verbose_name = _("outage timer")
+        verbose_name_plural = _("outage timers")
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outage", "name"],
+                condition=Q(stopped_at__isnull=True),
+                name="outage_timer_one_running_per_name",
+            ),
+        ]
+        indexes = [
+            # The scanner: "due before now and not yet breached", running rows only.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(stopped_at__isnull=True, breached_at__isnull=True),
+                name="outage_timer_due_idx",
+            ),
+            # The escalation pass and the wallboard: breached and still running.
+            models.Index(
+                fields=["breached_at"],
+                condition=Q(stopped_at__isnull=True, breached_at__isnull=False),
+                name="outage_timer_escalation_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outage_id} {self.name} → {self.due_at:%Y-%m-%d %H:%M}"

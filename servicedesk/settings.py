@@ -163,6 +163,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SLA_SCAN_INTERVAL_SECONDS,
         "options": {"expires": SLA_SCAN_INTERVAL_SECONDS * 2},
     },
+    # Records the outage reporting limits breached (entered, expected restoration updated,
+    # restoration recorded within minutes) and escalates them, as often as the SLA scan.
+    "outage-timers-scan": {
+        "task": "outages.tasks.outage_timers_scan_task",
+        "schedule": SLA_SCAN_INTERVAL_SECONDS,
+        "options": {"expires": SLA_SCAN_INTERVAL_SECONDS * 2},
+    },
     # Counts the timers at risk and breached once for every wall screen; a screen refreshes
     # every 5 s and shows these counts rather than counting thousands of timers itself.
     "dashboard-wallboard-counts": {

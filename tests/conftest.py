@@ -29,6 +29,7 @@ REFERENCE_DATA = [
     ("tickets.migrations.0002_seed_taxonomy", "seed"),
     ("sla.migrations.0002_seed_default_rules", "seed"),
     ("sla.migrations.0003_seed_holidays", "seed"),
+    ("outages.migrations.0003_seed_timer_rules", "seed"),
 ]
 
 

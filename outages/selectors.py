@@ -1,0 +1,303 @@
+"""Reads of outages: what an outage covers, which one covers a caller, the register pages,
+and what the wallboard shows about them.
+
+Outages at any moment number in the tens, so matching a caller against the active ones is
+done here in Python over one query (portable between SQLite and PostgreSQL, where a JSON
+containment filter is not); the customers an outage covers are counted in the database on
+the indexed service area, feeder and transformer-area columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from customers.models import Customer
+from outages.models import Outage, OutageEvent, OutageTimer
+from tickets.models import Ticket
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+# The register shows ended outages of this many days back (older ones are in the admin).
+ENDED_SHOWN_FOR = timedelta(days=30)
+LIST_LIMIT = 100
+IMPORTANT_SHOWN = 100
+# The wallboard counts each active outage's calls in 5-minute slots over the last hour.
+SLOT = timedelta(minutes=5)
+SLOTS = 12
+
+
+# --- Coverage ----------------------------------------------------------------------------------
+
+
+def _covering_condition(
+    *, service_area_ids: Iterable[int], feeders: Iterable[str], transformer_areas: Iterable[str]
+) -> Q:
+    condition = Q(pk__in=[])
+    areas = [pk for pk in service_area_ids if pk]
+    feeder_list = [f for f in feeders if f]
+    transformer_list = [t for t in transformer_areas if t]
+    if areas:
+        condition |= Q(service_area_id__in=areas)
+    if feeder_list:
+        condition |= Q(feeder__in=feeder_list)
+    if transformer_list:
+        condition |= Q(transformer_area__in=transformer_list)
+    return condition
+
+
+def customers_covered(
+    *, service_area_ids: Iterable[int], feeders: Iterable[str], transformer_areas: Iterable[str]
+) -> QuerySet[Customer]:
+    """The customers in any of these service areas, on any of these feeders or in any of
+    these transformer areas (台区) — the same rule as `Outage.covers`."""
+    return Customer.objects.filter(
+        _covering_condition(
+            service_area_ids=service_area_ids,
+            feeders=feeders,
+            transformer_areas=transformer_areas,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    customers: int
+    important: int
+
+
+def coverage_count(
+    *, service_area_ids: Iterable[int], feeders: Iterable[str], transformer_areas: Iterable[str]
+) -> Coverage:
+    """How many customers the outage reaches, and how many of them are important: one query."""
+    counts = customers_covered(
+        service_area_ids=list(service_area_ids),
+        feeders=list(feeders),
+        transformer_areas=list(transformer_areas),
+    ).aggregate(customers=Count("pk"), important=Count("pk", filter=Q(is_important=True)))
+    return Coverage(customers=counts["customers"], important=counts["important"])
+
+
+def outage_customers_covered(outage: Outage) -> QuerySet[Customer]:
+    return customers_covered(
+        service_area_ids=[area.pk for area in outage.service_areas.all()],
+        feeders=outage.feeders,
+        transformer_areas=outage.transformer_areas,
+    )
+
+
+def outage_active_covering(
+    *, service_area_id: int | None, feeder: str, transformer_area: str, now: datetime
+) -> Outage | None:
+    """The active outage (started, power not back) that reaches a caller with these
+    attributes, the earliest started first; None when there is none.
+
+    One query on the restored_at index when no outage is active (the usual case); the areas
+    of the candidates in a second one only when there are some.
+    """
+    candidates = list(
+        Outage.objects.filter(restored_at__isnull=True, starts_at__lte=now).order_by(
+            "starts_at", "pk"
+        )
+    )
+    if not candidates:
+        return None
+    areas: dict[int, set[int]] = {}
+    for outage_id, area_id in Outage.service_areas.through.objects.filter(
+        outage_id__in=[o.pk for o in candidates]
+    ).values_list("outage_id", "servicearea_id"):
+        areas.setdefault(outage_id, set()).add(area_id)
+    for outage in candidates:
+        if outage.covers(
+            service_area_id=service_area_id,
+            feeder=feeder,
+            transformer_area=transformer_area,
+            area_ids=areas.get(outage.pk, set()),
+        ):
+            return outage
+    return None
+
+
+# --- The register pages ------------------------------------------------------------------------
+
+
+def _linked_counts(qs: QuerySet[Outage]) -> QuerySet[Outage]:
+    """Each outage with the number of orders and of distinct calls linked to it, as
+    subqueries (joining both would multiply the rows of a storm of thousands of calls)."""
+    orders = (
+        Ticket.objects.filter(outage=OuterRef("pk"))
+        .order_by()
+        .values("outage")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    calls = (
+        Ticket.objects.filter(outage=OuterRef("pk"), call__isnull=False)
+        .order_by()
+        .values("outage")
+        .annotate(n=Count("call", distinct=True))
+        .values("n")
+    )
+    overdue = (
+        OutageTimer.objects.filter(outage=OuterRef("pk"), breached_at__isnull=False)
+        .order_by()
+        .values("outage")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(
+        linked_orders=Coalesce(Subquery(orders, output_field=IntegerField()), 0),
+        linked_calls=Coalesce(Subquery(calls, output_field=IntegerField()), 0),
+        timers_breached=Coalesce(Subquery(overdue, output_field=IntegerField()), 0),
+    )
+
+
+@dataclass
+class OutageRegister:
+    """The outage register: active outages, then announced ones, then recently ended ones."""
+
+    active: list[Outage] = field(default_factory=list)
+    announced: list[Outage] = field(default_factory=list)
+    ended: list[Outage] = field(default_factory=list)
+
+
+def outage_register_list(*, now: datetime, limit: int = LIST_LIMIT) -> OutageRegister:
+    """Four queries whatever the number of outages and calls: the outages not over (active
+    and announced, a few dozen at most) and those ended in the last 30 days, each with its
+    counts and its crew dispatch, then the service areas of them all."""
+
+    def listed(qs: QuerySet[Outage]) -> QuerySet[Outage]:
+        return _linked_counts(qs).select_related("dispatch__unit")
+
+    not_over = list(
+        listed(Outage.objects.filter(restored_at__isnull=True)).order_by("starts_at", "pk")[
+            : limit * 2
+        ]
+    )
+    ended = list(
+        listed(Outage.objects.filter(restored_at__gte=now - ENDED_SHOWN_FOR)).order_by(
+            "-restored_at", "-pk"
+        )[:limit]
+    )
+    prefetch_related_objects([*not_over, *ended], Prefetch("service_areas", to_attr="area_list"))
+    return OutageRegister(
+        # Active: the longest-running first; announced: the soonest first; ended: latest first.
+        active=[o for o in not_over if o.starts_at <= now][:limit],
+        announced=[o for o in not_over if o.starts_at > now][:limit],
+        ended=ended,
+    )
+
+
+def outage_get(*, number: str) -> Outage:
+    outage = (
+        _linked_counts(Outage.objects.filter(number=number))
+        .select_related(
+            "dispatch__unit",
+            "created_by",
+            "notice_override_by",
+            "reported_to_authority_by",
+            "restoration_recorded_by",
+        )
+        .first()
+    )
+    if outage is None:
+        raise Http404(number)
+    return outage
+
+
+def outage_get_for_page(*, number: str) -> Outage:
+    """The outage with its areas, important customers covered, timers and history."""
+    outage = outage_get(number=number)
+    outage.area_list = list(outage.service_areas.order_by("code"))
+    covered = customers_covered(
+        service_area_ids=[a.pk for a in outage.area_list],
+        feeders=outage.feeders,
+        transformer_areas=outage.transformer_areas,
+    )
+    outage.important_list = list(
+        covered.filter(is_important=True)
+        .select_related("service_area")
+        .order_by("name", "pk")[:IMPORTANT_SHOWN]
+    )
+    outage.timer_list = list(outage.timers.select_related("rule").order_by("started_at", "pk"))
+    outage.event_list = list(
+        OutageEvent.objects.filter(outage=outage).select_related("actor").order_by("at", "pk")
+    )
+    return outage
+
+
+# --- The wallboard -----------------------------------------------------------------------------
+
+
+def outage_reporting_overdue(*, now: datetime, limit: int = 30) -> list[Outage]:
+    """Outages with reporting overdue, in one query: those covering an important customer
+    whose report to the power authority is not recorded (overdue from their registration),
+    and those with a reporting clock past its due time and still running — each with the
+    earliest such clock as `overdue_timer_name` / `overdue_timer_due`. Both conditions are
+    served by partial indexes, so the wall screen's refresh never reads all outages."""
+    overdue = OutageTimer.objects.filter(
+        outage=OuterRef("pk"), stopped_at__isnull=True, due_at__lt=now
+    ).order_by("due_at", "pk")
+    running_late = OutageTimer.objects.filter(stopped_at__isnull=True, due_at__lt=now)
+    return list(
+        Outage.objects.filter(
+            Q(affects_important_customers=True, reported_to_authority=False)
+            | Q(pk__in=running_late.values("outage_id"))
+        )
+        .annotate(
+            overdue_timer_name=Subquery(overdue.values("name")[:1]),
+            overdue_timer_due=Subquery(overdue.values("due_at")[:1]),
+        )
+        .order_by("starts_at", "pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime
+    calls: int
+    heat: int  # 0–4, for the colour of the cell
+
+
+def slot_starts(*, now: datetime) -> list[datetime]:
+    """The starts of the last hour's 5-minute slots, aligned on the Beijing clock
+    (10:00–10:05, …), oldest first; the last one is the slot now running."""
+    local = now.astimezone(BEIJING)
+    current = local.replace(minute=local.minute - local.minute % 5, second=0, microsecond=0)
+    return [current - SLOT * (SLOTS - 1 - i) for i in range(SLOTS)]
+
+
+def slot_counts(*, starts: Sequence[datetime]) -> dict[str, Count]:
+    """Annotations for an Outage queryset already joined to its orders: the orders linked
+    in each slot (one call each). Added to the wallboard's outage query, they cost no query
+    of their own."""
+    return {
+        f"slot_{i}": Count(
+            "tickets",
+            filter=Q(tickets__created_at__gte=start, tickets__created_at__lt=start + SLOT),
+        )
+        for i, start in enumerate(starts)
+    }
+
+
+def slots_of(outage: Outage, *, starts: Sequence[datetime]) -> list[Slot]:
+    values = [getattr(outage, f"slot_{i}", 0) or 0 for i in range(len(starts))]
+    peak = max(values, default=0) or 1
+    return [
+        Slot(starts_at=start, calls=value, heat=0 if not value else 1 + (3 * value) // peak)
+        for start, value in zip(starts, values, strict=True)
+    ]
