@@ -168,7 +168,10 @@ CREATE_DESCRIPTION = (
     "Takes a new work order, timed by the server's clock. `deadlines` lists the timers running "
     "now (timer name → due time). With an `Idempotency-Key`, retrying after a timeout never "
     "creates a second order. `customer_account`, `subtype`, `detail` and `call_id` must name "
-    "existing rows (400 on the field otherwise). A complaint or report needs `party`."
+    "existing rows (400 on the field otherwise). A complaint or report needs `party`. A repair "
+    "from a customer whose area, feeder or transformer area an active outage covers is linked "
+    "to that outage (status `merged`, no crew of its own is sent): `outage` gives its number "
+    "and expected restoration, to tell the caller; otherwise `outage` is null."
 )
 
 CREATE_EXAMPLES = [
@@ -205,6 +208,25 @@ CREATE_EXAMPLES = [
             "status": "accepted",
             "created_at": "2026-11-27T16:03:22.481516+08:00",
             "deadlines": {"dispatch": "2026-11-27T16:06:22.481516+08:00"},
+            "to_complete": [],
+            "outage": None,
+        },
+        response_only=True,
+        status_codes=["201"],
+    ),
+    OpenApiExample(
+        "Repair linked to an active outage",
+        value={
+            "number": "202611270000001235",
+            "category": "repair",
+            "status": "merged",
+            "created_at": "2026-11-27T16:04:10.102934+08:00",
+            "deadlines": {},
+            "to_complete": [],
+            "outage": {
+                "number": "TD20261127000042",
+                "expected_restoration_at": "2026-11-27T18:30:00+08:00",
+            },
         },
         response_only=True,
         status_codes=["201"],

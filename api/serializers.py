@@ -265,6 +265,15 @@ class TicketCreateInputSerializer(InputSerializer):
         return TicketDraft(**{key: value for key, value in data.items() if value is not None})
 
 
+class TicketOutageSerializer(serializers.Serializer):
+    number = serializers.CharField(read_only=True, help_text=_("The outage's number."))
+    expected_restoration_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("When power is expected back (null while not yet known)."),
+    )
+
+
 class TicketCreatedSerializer(serializers.Serializer):
     # A plain Serializer: the answer of every create, built without the model's field walk.
     number = serializers.CharField(read_only=True)
@@ -278,6 +287,14 @@ class TicketCreatedSerializer(serializers.Serializer):
         help_text=_(
             "Details the category needs that the channel did not give, for the handling unit "
             "to complete."
+        ),
+    )
+    outage = TicketOutageSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "The active outage the repair was linked to (merged: no crew of its own is sent), "
+            "or null."
         ),
     )
 

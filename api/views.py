@@ -167,7 +167,10 @@ class TicketListCreateApi(ListApiView):
         actor = actor_for(request)
 
         def perform() -> tuple[int, Any]:
-            ticket = ticket_services.ticket_create(draft=serializer.to_draft(), actor=actor)
+            # A repair from an area an active outage covers is linked to it (storm mode).
+            ticket = ticket_services.ticket_create(
+                draft=serializer.to_draft(), actor=actor, link_outage=True
+            )
             return status.HTTP_201_CREATED, TicketCreatedSerializer(ticket).data
 
         return respond_idempotently(request, perform)

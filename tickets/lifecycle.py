@@ -71,6 +71,11 @@ MOVES: tuple[Move, ...] = (
     _move(Action.MERGE, ALL, {S.ACCEPTED, S.DISPATCHED, S.ACKNOWLEDGED}, S.MERGED),
 )
 
+# Not an action anyone takes on one order: when an outage ends, every order linked to it
+# moves from merged to resolved at once (tickets.services.tickets_resolve_for_outage).
+OUTAGE_ENDED_SOURCES = frozenset({S.MERGED.value})
+OUTAGE_ENDED_TARGET = S.RESOLVED.value
+
 _INDEX: dict[tuple[str, str, str], str] = {
     (move.action, category, source): move.target
     for move in MOVES

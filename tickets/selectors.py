@@ -164,6 +164,8 @@ def ticket_list_owned_by(*, user, limit: int = MY_ORDERS_LIMIT) -> list[Ticket]:
         Ticket.objects.filter(owner=user, status__in=waiting)
         # An inquiry answered on the call needs no return visit; it is archived in bulk later.
         .exclude(category="inquiry", status=Status.RESOLVED, reply_form=ReplyForm.ON_CALL)
+        # Orders resolved with their outage: the outage has one return visit, not one per call.
+        .exclude(status=Status.RESOLVED, outage__isnull=False)
         .select_related("customer", "subtype", "handling_unit")
         .prefetch_related(running_timers_prefetch())
         .order_by("created_at", "id")[:limit]

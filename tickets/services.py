@@ -17,13 +17,15 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Q, TextField, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from calls import services as call_services
 from calls.models import Call, Disposition
 from customers.models import AreaType, HandlingUnit
+from outages import selectors as outage_selectors
+from outages import services as outage_services
 from outages.models import Outage
 from servicedesk.actors import SLA, Actor
 from servicedesk.errors import DomainError, NotAllowed
@@ -33,7 +35,7 @@ from sla.services import notifications as sla_notifications
 from sla.services import timers as sla_timers
 from tickets import routing
 from tickets.intake import TicketDraft, draft_clean
-from tickets.lifecycle import Action, target_of
+from tickets.lifecycle import OUTAGE_ENDED_SOURCES, OUTAGE_ENDED_TARGET, Action, target_of
 from tickets.models import (
     Category,
     Channel,
@@ -110,6 +112,7 @@ def ticket_create(
     require_details: bool = False,
     dispatch: bool = False,
     handling_unit: HandlingUnit | None = None,
+    link_outage: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
     """Take a new order from any channel. Times are the server's clock (UTC).
@@ -126,6 +129,10 @@ def ticket_create(
     - `dispatch`: send it on to its handling unit in the same transaction (the console's submit).
     - A repair whose area type is unknown is still taken: urban (the strictest limit) applies
       and the order is flagged for the agent to confirm.
+    - `link_outage` (the API's creates): a repair from a caller whose account or area an
+      active outage covers is linked to that outage (merged, no crew sent) in the same
+      transaction; the order's `outage` is then set. The console offers the link to the
+      agent instead (`ticket_create_for_outage`).
     """
     now = _now(now)
     draft, to_complete = draft_clean(draft, require_details=require_details)
@@ -202,9 +209,29 @@ def ticket_create(
                     "Fault inside the customer's installation: guided by phone, no crew sent."
                 ),
             )
+        if repair and link_outage:
+            outage = _outage_covering(ticket, now=now)
+            if outage is not None:
+                return ticket_merge(
+                    ticket=ticket,
+                    actor=actor,
+                    outage=outage,
+                    note=_("Linked to the outage covering the caller's area."),
+                    now=now,
+                )
         if dispatch:
             return ticket_dispatch(ticket=ticket, actor=actor, unit=handling_unit, now=now)
         return ticket
+
+
+def _outage_covering(ticket: Ticket, *, now: datetime) -> Outage | None:
+    """The active outage reaching the order's service area, feeder or transformer area."""
+    return outage_selectors.outage_active_covering(
+        service_area_id=ticket.service_area_id,
+        feeder=ticket.feeder,
+        transformer_area=ticket.transformer_area,
+        now=now,
+    )
 
 
 # --- Life-cycle actions --------------------------------------------------------------------
@@ -486,6 +513,9 @@ def ticket_merge(
     if master is not None and (master.pk == ticket.pk or master.master_id is not None):
         message = _("Choose an order that is not itself merged into another.")
         raise DomainError(message, field_errors={"master": [message]})
+    if outage is not None and not outage_services.outage_lock_active(outage):
+        message = _("This outage is already over; take the call as a new repair.")
+        raise DomainError(message, field_errors={"outage": [message]})
     now = _now(now)
     data = {"master": master.number} if master else {"outage": outage.number}
     locked, _source = _move(ticket, action=Action.MERGE, actor=actor, now=now, note=note, data=data)
@@ -664,6 +694,81 @@ def ticket_create_for_outage(
     draft = dataclasses.replace(draft, category=Category.REPAIR)
     ticket = ticket_create(draft=draft, actor=actor, require_details=require_details, now=now)
     return ticket_merge(ticket=ticket, actor=actor, outage=outage, note=note, now=now)
+
+
+@dataclasses.dataclass(frozen=True)
+class OutageEnded:
+    outage: Outage
+    resolved: int
+
+
+def tickets_resolve_for_outage(
+    *,
+    outage: Outage,
+    actor: Actor,
+    restored_at: datetime | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> OutageEnded:
+    """End the outage (`outages.services.outage_end`: power back at `restored_at`, default
+    now; its one return visit queued) and resolve every order linked to it, in one
+    transaction: what the outage page's "power restored" does.
+
+    Set-based whatever the storm: one locking read of the linked orders, one UPDATE that
+    resolves them all with the restoration time, one bulk insert of a timeline line each.
+    The orders were merged, so their clocks stopped then; none starts again, and none is
+    queued for a return visit of its own (the outage has one).
+    """
+    now = _now(now)
+    with transaction.atomic():
+        ended = outage_services.outage_end(
+            outage=outage, actor=actor, restored_at=restored_at, note=note, now=now
+        )
+        linked = Ticket.objects.filter(outage=ended, status__in=OUTAGE_ENDED_SOURCES)
+        ids = list(linked.select_for_update().order_by("pk").values_list("pk", flat=True))
+        if not ids:
+            return OutageEnded(outage=ended, resolved=0)
+        with translation.override(settings.LANGUAGE_CODE):
+            work_done = _("Power restored: outage %(number)s is over.") % {"number": ended.number}
+        # The outage's row is held FOR UPDATE, so no call can be linked to it any more: the
+        # condition matches exactly the rows just locked.
+        linked.update(
+            status=OUTAGE_ENDED_TARGET,
+            resolved_at=now,
+            restored_at=ended.restored_at,
+            work_done=Case(
+                When(work_done="", then=Value(work_done)),
+                default=F("work_done"),
+                output_field=TextField(),
+            ),
+            cause=Case(
+                When(cause="", then=Value(ended.cause)),
+                default=F("cause"),
+                output_field=TextField(),
+            ),
+            # `.update()` skips auto_now: the API's lists and the report refresh read it.
+            updated_at=now,
+        )
+        data = {"outage": ended.number, "restored_at": ended.restored_at.isoformat()}
+        TicketEvent.objects.bulk_create(
+            (
+                TicketEvent(
+                    ticket_id=pk,
+                    at=now,
+                    kind=TicketEvent.Kind.STATUS,
+                    actor_id=actor.user_id,
+                    actor_label=actor.label,
+                    action=Action.RESOLVE,
+                    from_status=Status.MERGED,
+                    to_status=OUTAGE_ENDED_TARGET,
+                    note=work_done,
+                    data=data,
+                )
+                for pk in ids
+            ),
+            batch_size=1000,
+        )
+    return OutageEnded(outage=ended, resolved=len(ids))
 
 
 # --- Clocks: pauses, appointments -------------------------------------------------------------

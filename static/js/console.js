@@ -201,7 +201,8 @@
     if (first) first.focus();
   }
 
-  // After Enter: the next step in order — a customer to choose, else the category.
+  // After Enter: the next step in order — a customer to choose, else the link to an active
+  // outage covering the customer (storm mode: offered first), else the category.
   function focusNextStep() {
     var first = slot.querySelector(".result");
     if (first) first.focus();
@@ -235,6 +236,8 @@
   });
 
   function chooseFocusCategory() {
+    var outageLink = slot.querySelector(".outage-active .link-outage");
+    if (outageLink) { outageLink.focus(); return; }
     var radio = form.querySelector('input[name="category"]:checked') || form.querySelector('input[name="category"]');
     if (radio) radio.focus();
   }

@@ -29,6 +29,7 @@ def test_an_ivr_repair_is_taken_with_its_dispatch_deadline(ivr, urban_customer):
         "created_at": "2026-11-27T10:00:00+08:00",
         "deadlines": {"dispatch": "2026-11-27T10:03:00+08:00"},
         "to_complete": [],
+        "outage": None,
     }
     assert ticket.customer == urban_customer
     assert ticket.subtype.code == "repair-lv"
