@@ -23,6 +23,7 @@ from dashboard.metrics import basics as metrics_basics
 from dashboard.metrics import rows as metrics_rows
 from dashboard.metrics.basics import BEIJING, Scope, Thresholds
 from dashboard.models import WallboardCounts
+from outages import selectors as outage_selectors
 from outages.models import Outage
 from sla.models import Breach, Timer, TimerName
 from sla.selectors import answer_limit, ringing_past_limit
@@ -212,6 +213,9 @@ def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
         .select_related("ticket", "handling_unit", "owner", "timer")
         .order_by("-recorded_at", "-id")[:LIST_LIMIT]
     )
+    # Storm mode: each active outage's calls per 5 minutes over the last hour, counted in
+    # the same query.
+    slot_starts = outage_selectors.slot_starts(now=now)
     outages = list(
         Outage.objects.filter(starts_at__lte=now)
         .filter(Q(restored_at__isnull=True) | Q(restored_at__gt=now))
@@ -219,9 +223,13 @@ def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
             linked_calls=Count("tickets__call", distinct=True),
             linked_orders=Count("tickets"),
             last_linked=Max("tickets__created_at"),
+            **outage_selectors.slot_counts(starts=slot_starts),
         )
         .order_by("-linked_calls", "starts_at")[:LIST_LIMIT]
     )
+    for outage in outages:
+        outage.slots = outage_selectors.slots_of(outage, starts=slot_starts)
+    reporting_overdue = outage_selectors.outage_reporting_overdue(now=now, limit=LIST_LIMIT)
     return {
         "now": now,
         "counted_at": counted_at,
@@ -239,6 +247,9 @@ def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
         "supervised": supervised,
         "breaches": breaches,
         "outages": outages,
+        # Outage reporting overdue: reports to the power authority not recorded, reporting
+        # clocks (entry, restoration update) past their due time.
+        "outage_reporting": reporting_overdue,
     }
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from outage_cast import bj, fault
 
 from customers.models import Customer
+from dashboard.selectors import wallboard_snapshot
 from outages import services as outage_services
 from outages.models import OutageDispatch
 from servicedesk.errors import DomainError
@@ -131,6 +132,20 @@ def test_a_call_cannot_be_linked_to_an_outage_that_ended_meanwhile(
         call_about(stale, customer=urban_customer, actor=alice_actor, now=T0 + timedelta(hours=1))
     assert "outage" in refused.value.field_errors
     assert not Ticket.objects.filter(outage=outage).exists()
+
+
+def test_the_wallboard_counts_each_outage_s_calls_per_five_minutes(
+    outage, urban_customer, alice_actor
+):
+    # 10:03, 10:04 in the 10:00 slot; three at 10:26–10:28 in the 10:25 slot.
+    for at in (T0, T0 + timedelta(minutes=1), *(bj(2025, 6, 3, 10, 26 + m) for m in range(3))):
+        call_about(outage, customer=urban_customer, actor=alice_actor, now=at)
+    snapshot = wallboard_snapshot(now=bj(2025, 6, 3, 10, 29))
+    (row,) = snapshot["outages"]
+    slots = {s.starts_at.strftime("%H:%M"): s.calls for s in row.slots}
+    assert len(row.slots) == 12 and list(slots)[-1] == "10:25"
+    assert slots["10:00"] == 2 and slots["10:25"] == 3 and sum(slots.values()) == 5
+    assert row.linked_orders == 5
 
 
 STORM = 5_000
