@@ -23,7 +23,6 @@ from calls.models import Call
 from customers.models import AreaType, Customer, HandlingUnit
 from sla.models import TimerName
 from sla.policy import BEIJING
-from sla.selectors import deadlines_for
 from tickets.intake import TicketDraft
 from tickets.lifecycle import allowed_actions
 from tickets.models import Category, Channel, Satisfaction, Status, SubType, Ticket, TicketEvent
@@ -59,19 +58,15 @@ DEADLINES_SCHEMA = {
 
 @extend_schema_field(DEADLINES_SCHEMA)
 class DeadlinesField(serializers.Field):
-    """The running timers of an order (prefetched as `running_timers`, or read once)."""
+    """The due times of an order's running clocks: its copy of them (`Ticket.deadlines`)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("source", "*")
         kwargs.setdefault("read_only", True)
         super().__init__(**kwargs)
 
-    def to_representation(self, ticket: Ticket) -> dict[str, str | None]:
-        return _deadlines(ticket)
-
-
-def _deadlines(ticket: Ticket) -> dict[str, str | None]:
-    return {name: iso(due) for name, due in deadlines_for(ticket).items()}
+    def to_representation(self, ticket: Ticket) -> dict[str, str]:
+        return ticket.deadlines
 
 
 class StrictCharField(serializers.CharField):
@@ -383,11 +378,9 @@ class TicketListItemSerializer(serializers.ModelSerializer):
 
     def to_representation(self, row: dict[str, Any]) -> dict[str, Any]:
         # The one renderer of a list row, for people and integration clients alike: a plain
-        # row of `api.selectors.ticket_rows_for_api`, its deadlines put on it by
-        # `ticket_rows_with_deadlines`. The declared fields document it; tests pin the shape.
-        answer = {key: _plain(row[column]) for key, column in LIST_ROW.items()}
-        answer["deadlines"] = {name: iso(due) for name, due in row["deadlines"].items()}
-        return answer
+        # row of `api.selectors.ticket_rows_for_api`. The declared fields document it; tests
+        # pin the shape.
+        return {key: _plain(row[column]) for key, column in LIST_ROW.items()}
 
 
 def _plain(value: Any) -> Any:

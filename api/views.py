@@ -36,7 +36,6 @@ from api.selectors import (
     ticket_get_for_action,
     ticket_get_for_api,
     ticket_rows_for_api,
-    ticket_rows_with_deadlines,
 )
 from api.serializers import (
     ActionInputSerializer,
@@ -148,7 +147,6 @@ class TicketListCreateApi(ListApiView):
         return self.paginated(
             ticket_rows_for_api(client=self.client, user=request.user),
             TicketListItemSerializer,
-            complete=ticket_rows_with_deadlines,
         )
 
     @extend_schema(

@@ -221,6 +221,10 @@ class Ticket(models.Model):
         ),
     )
     is_important = models.BooleanField(_("important customer"), default=False)
+    # The due times of the running clocks (timer name → ISO-8601, Beijing offset), copied from
+    # the SLA timers by the ticket services at every change: what the lists show of each
+    # order without reading its timers. The timers stay the record (sla.Timer).
+    deadlines = models.JSONField(_("running deadlines"), default=dict, blank=True, editable=False)
 
     # Repeat calls, supervision and merging.
     call_count = models.PositiveIntegerField(_("calls"), default=1)

@@ -29,6 +29,7 @@ from outages import services as outage_services
 from outages.models import Outage
 from servicedesk.actors import SLA, Actor
 from servicedesk.errors import DomainError, NotAllowed
+from sla import selectors as sla_selectors
 from sla.models import Breach, Timer, TimerName
 from sla.services import breaches as sla_breaches
 from sla.services import notifications as sla_notifications
@@ -91,15 +92,29 @@ def _event(
     )
 
 
-def _sla(ticket: Ticket, *, event: str, at: datetime) -> sla_timers.TimerChange:
-    """Tell the SLA engine what happened; it starts and stops the clocks. A clock stopped
-    after its due time whose breach the scanner had not yet recorded gets its breach now,
-    and the order its follow-up, in the same transaction."""
+def _sla(ticket: Ticket, *, event: str, at: datetime) -> None:
+    """Tell the SLA engine what happened; it starts and stops the clocks, and the order
+    keeps a copy of the running ones' due times (`Ticket.deadlines`, saved by the caller's
+    `_save`). A clock stopped after its due time whose breach the scanner had not yet
+    recorded gets its breach now, and the order its follow-up, in the same transaction."""
     change = sla_timers.timers_on_event(ticket=ticket, event=event, at=at)
+    ticket.deadlines = deadlines_text(change.running)
     if change.late_breach_ids:
         breaches = list(Breach.objects.filter(pk__in=change.late_breach_ids))
         _breaches_follow_up(breaches, now=at)
-    return change
+
+
+def deadlines_text(timers: Sequence[Timer]) -> dict[str, str]:
+    """Timer name → due time (ISO-8601, Beijing offset), soonest first: what the order keeps
+    of its running clocks, so the lists show them without reading the timers."""
+    ordered = sorted(timers, key=lambda timer: (timer.due_at, timer.pk or 0))
+    return {timer.name: timer.due_at.astimezone(BEIJING).isoformat() for timer in ordered}
+
+
+def _deadlines_refresh(ticket: Ticket) -> None:
+    """Re-read the running clocks after one of them moved (a resumed pause)."""
+    ticket.deadlines = deadlines_text(list(sla_selectors.running_timers(ticket)))
+    ticket.save(update_fields=["deadlines", "updated_at"])
 
 
 # --- Create ---------------------------------------------------------------------------------
@@ -190,13 +205,13 @@ def ticket_create(
         ticket.save()
         # The number derives from the id the insert drew.
         ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
-        ticket.save(update_fields=["number"])
         _event(
             ticket, at=now, kind=TicketEvent.Kind.CREATED, actor=actor, to_status=Status.ACCEPTED
         )
         if call is not None and not call.disposition:
             Call.objects.filter(pk=call.pk, disposition="").update(disposition=Disposition.ORDER)
         _sla(ticket, event="created", at=now)
+        ticket.save(update_fields=["number", "deadlines"])
 
         if draft.category == Category.INQUIRY and draft.answer_on_call:
             return ticket_resolve(ticket=ticket, actor=actor, reply=draft.reply, now=now)
@@ -302,7 +317,7 @@ def _move(
 
 
 def _save(ticket: Ticket, fields: list[str]) -> None:
-    ticket.save(update_fields=[*fields, "status", "updated_at"])
+    ticket.save(update_fields=[*fields, "status", "deadlines", "updated_at"])
 
 
 @transaction.atomic
@@ -337,8 +352,8 @@ def ticket_dispatch(
     )
     locked.handling_unit = target_unit
     locked.dispatched_at = now
-    _save(locked, ["handling_unit", "dispatched_at"])
     _sla(locked, event="dispatched", at=now)
+    _save(locked, ["handling_unit", "dispatched_at"])
     return locked
 
 
@@ -351,8 +366,8 @@ def ticket_acknowledge(
     locked, _source = _move(ticket, action=Action.ACKNOWLEDGE, actor=actor, now=now, note=note)
     locked.acknowledged_at = now
     locked.handler_id = actor.user_id or locked.handler_id
-    _save(locked, ["acknowledged_at", "handler"])
     _sla(locked, event="acknowledged", at=now)
+    _save(locked, ["acknowledged_at", "handler"])
     return locked
 
 
@@ -370,8 +385,8 @@ def ticket_record_arrival(
         locked.handler_id = actor.user_id or locked.handler_id
         fields += ["acknowledged_at", "handler"]
         _sla(locked, event="acknowledged", at=now)
-    _save(locked, fields)
     _sla(locked, event="arrived", at=now)
+    _save(locked, fields)
     return locked
 
 
@@ -412,10 +427,10 @@ def ticket_resolve(
     if power_on_at is not None:
         locked.power_on_at = power_on_at
         fields.append("power_on_at")
-    _save(locked, fields)
     if locked.restored_at:
         _sla(locked, event="restored", at=now)
     _sla(locked, event="resolved", at=now)
+    _save(locked, fields)
     return locked
 
 
@@ -429,9 +444,9 @@ def ticket_reply(
     now = _now(now)
     locked, _source = _move(ticket, action=Action.REPLY, actor=actor, now=now, note=note)
     locked.reply, locked.replied_at, locked.resolved_at = reply.strip(), now, now
-    _save(locked, ["reply", "replied_at", "resolved_at"])
     _sla(locked, event="replied", at=now)
     _sla(locked, event="resolved", at=now)
+    _save(locked, ["reply", "replied_at", "resolved_at"])
     return locked
 
 
@@ -461,8 +476,8 @@ def ticket_visit(
         locked.reopen_count += 1
         locked.dispatched_at, locked.acknowledged_at, locked.resolved_at = now, None, None
         fields += ["reopen_count", "dispatched_at", "acknowledged_at", "resolved_at"]
-    _save(locked, fields)
     _sla(locked, event="reopened" if dissatisfied else "visited", at=now)
+    _save(locked, fields)
     return locked
 
 
@@ -488,8 +503,8 @@ def ticket_cancel(
     now = _now(now)
     locked, _source = _move(ticket, action=Action.CANCEL, actor=actor, now=now, note=reason.strip())
     locked.cancel_reason, locked.closed_at = reason.strip()[:200], now
-    _save(locked, ["cancel_reason", "closed_at"])
     _sla(locked, event="closed", at=now)
+    _save(locked, ["cancel_reason", "closed_at"])
     return locked
 
 
@@ -520,10 +535,10 @@ def ticket_merge(
     data = {"master": master.number} if master else {"outage": outage.number}
     locked, _source = _move(ticket, action=Action.MERGE, actor=actor, now=now, note=note, data=data)
     locked.master, locked.outage, locked.closed_at = master, outage, now
+    _sla(locked, event="closed", at=now)
     _save(locked, ["master", "outage", "closed_at"])
     if locked.call_id and outage is not None:
         Call.objects.filter(pk=locked.call_id).update(disposition=Disposition.OUTAGE_INFO)
-    _sla(locked, event="closed", at=now)
     return locked
 
 
@@ -666,6 +681,7 @@ def call_event_handle(
         if event == "hangup" and result.changed:
             for ticket in Ticket.objects.filter(call=result.call):
                 _sla(ticket, event="call_ended", at=at)
+                ticket.save(update_fields=["deadlines", "updated_at"])
     return result
 
 
@@ -800,6 +816,7 @@ def ticket_timer_resume(
     """Restart a paused clock (its due time moves by the time paused); on the timeline."""
     now = _now(now)
     resumed, paused_for = sla_timers.timer_resume(timer=timer, now=now)
+    _deadlines_refresh(resumed.ticket)
     _event(
         resumed.ticket,
         at=now,
@@ -840,9 +857,10 @@ def ticket_set_appointment(
         message = _("The appointment must be later than now.")
         raise DomainError(message, field_errors={"appointment_at": [message]})
     locked.appointment_at = appointment_at
-    locked.save(update_fields=["appointment_at", "updated_at"])
     data: dict[str, Any] = {"appointment_at": appointment_at.isoformat()}
     moved = sla_timers.arrival_move_to(ticket=locked, appointment_at=appointment_at, now=now)
+    locked.deadlines = deadlines_text(list(sla_selectors.running_timers(locked)))
+    locked.save(update_fields=["appointment_at", "deadlines", "updated_at"])
     if moved is not None:
         timer, shift = moved
         data |= {

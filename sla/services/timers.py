@@ -80,6 +80,8 @@ class TimerChange:
     """What one life-cycle event did to the order's clocks."""
 
     started: list[Timer]
+    # The order's clocks still running after the event (those started included).
+    running: list[Timer]
     # Breaches of clocks stopped after their due time that the scanner had not yet recorded
     # (it was down): recorded here, with the true moment; the order's side is followed up
     # by the caller.
@@ -129,7 +131,7 @@ def timers_on_event(*, ticket: Ticket, event: str, at: datetime) -> TimerChange:
                 ticket, event=start_event, at=start_at, running=[*running, *started], new=new
             )
         breach_ids = breaches_record(timer_ids=late, now=at) if late else []
-    return TimerChange(started=started, late_breach_ids=breach_ids)
+    return TimerChange(started=started, running=[*running, *started], late_breach_ids=breach_ids)
 
 
 def _stop(running: list[Timer], *, event: str, at: datetime, ticket: Ticket) -> list[int]:

@@ -181,8 +181,9 @@ def test_a_page_costs_a_fixed_number_of_queries_however_many_orders_it_shows(
     for i in range(3):
         take_at(MONDAY + timedelta(minutes=i), customer=urban_customer, dispatch=i % 2 == 0)
     ivr.get(TICKETS)  # the first request of the hour also notes when the token was last used
-    # The token, the page (with customer, sub-type and unit joined), the running timers.
-    per_page = 3
+    # The token, and the page (with customer, sub-type and unit joined, and each order's copy
+    # of its running deadlines).
+    per_page = 2
     with django_assert_num_queries(per_page):
         assert len(numbers(ivr.get(TICKETS))) == 3
     for i in range(40):
@@ -209,8 +210,8 @@ def test_the_detail_has_deadlines_breaches_and_the_timeline(
     rural = orders[1]
     sla_check(now=MONDAY + timedelta(hours=2), followup_limit=0)
     ivr.get(TICKETS)
-    # The token, the order, its running timers, its breaches, its timeline.
-    with django_assert_num_queries(5):
+    # The token, the order (with its deadlines), its breaches, its timeline.
+    with django_assert_num_queries(4):
         response = ivr.get(f"{TICKETS}{rural.number}/")
     assert response.status_code == 200
     body = response.json()
