@@ -375,4 +375,11 @@ def _timers(spec: Spec, t: float) -> float:
         },
         f"FROM tickets_ticket t WHERE t.id <= {spec.open_tickets}",
     )
+    # Each open order's copy of its running deadline (Ticket.deadlines), as the services keep it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tickets_ticket t SET deadlines = jsonb_build_object(m.name, "
+            "to_char(m.due_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') "
+            "|| '+08:00') FROM sla_timer m WHERE m.ticket_id = t.id AND m.stopped_at IS NULL"
+        )
     return _step(f"{spec.open_tickets:,} running timers ({spec.past_due:,} past due)", t)
