@@ -269,6 +269,7 @@ def _start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": uuid.uuid4().hex * 2,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback, no TLS in front
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/2",
         "DB_CONN_MAX_AGE": "600",

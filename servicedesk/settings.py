@@ -7,9 +7,11 @@ Production adds `servicedesk.settings_production`, which refuses to start withou
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.env import env_bool, env_float, env_int, env_list, env_str
@@ -18,7 +20,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SERVICEDESK_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-development-key-do-not-use-in-production")
+# For development and tests only: settings_production refuses to start with it.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+# Earlier keys, while sessions and signed values made with them are still about (rotation).
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -45,10 +51,14 @@ INSTALLED_APPS = [
     "demo",
     "auditlog",  # the change log of configuration data (audit/registry.py says what)
     "audit",
+    "axes",  # sign-in throttling: lock-out after repeated failures (see "Security" below)
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # django-csp's Content-Security-Policy header on the pages (not on the JSON API).
+    "servicedesk.middleware.ContentSecurityPolicyMiddleware",
     # Serves collected static files in production without a separate web server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -61,6 +71,8 @@ MIDDLEWARE = [
     # Django's, except that API requests skip it.
     "servicedesk.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the login page's notice.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -112,6 +124,65 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# --- Security -------------------------------------------------------------------------
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failed sign-ins for one user
+# name from one address, that name is locked on that address for LOGIN_LOCKOUT_MINUTES
+# after the last failure. The pair, not the address alone: a call centre's desks share one
+# address, and one agent's typos must not lock out the whole floor. The login page says so
+# (accounts.lockout); an administrator can lift it in the admin. API tokens are
+# not passwords and are not counted.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A retry while locked does not restart the clock: the notice's minutes stay true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
+# Behind DJANGO_PROXY_COUNT reverse proxies the desk's address is read from X-Forwarded-For
+# (accounts.backends.client_address); with none, it is the connection's.
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.backends.client_address"
+
+# Headers on every answer; HTTPS-only ones (HSTS, redirect, secure cookies) are in
+# settings_production.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): the pages load scripts, styles and fonts from our own
+# static files only; no inline script, no inline style, no plugin, no framing by others.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# A failed CSRF check is a page in the user's language, not Django's English one.
+CSRF_FAILURE_VIEW = "servicedesk.views.csrf_failure"
+
+# Sessions on shared call-centre desks: a sign-in lasts one shift at most (counted from
+# the sign-in) and ends when the browser closes. No idle timeout: it would mean writing the
+# session on every request, and the wallboard and the console poll every few seconds, so
+# a screen left open would never go idle anyway.
+SESSION_COOKIE_AGE = round(env_float("SESSION_SHIFT_HOURS", 9.0, minimum=0.25) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+
+# A request body larger than this (files aside) is refused with 413 (servicedesk.views):
+# no order needs more than a few kilobytes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_DATA_UPLOAD_MAX_BYTES", 1024 * 1024, minimum=1024)
 
 # --- Language and time ----------------------------------------------------------------
 # Agents read Chinese: zh-hans is the default, English the second language.
@@ -207,6 +278,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge image from the public validator: it would send our schema's address out, and
+    # the content security policy loads images from here only.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
@@ -225,6 +299,15 @@ SPECTACULAR_SETTINGS = {
 
 # --- Mail (breach e-mails are optional; off by default) --------------------------------
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The mail server and its credentials come from the environment only.
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@localhost")
+SERVER_EMAIL = env_str("DJANGO_SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 SLA_BREACH_EMAIL = env_bool("SLA_BREACH_EMAIL", False)
 
 # --- Audit trail (django-auditlog) ----------------------------------------------------

@@ -7,6 +7,8 @@ from servicedesk.middleware import API_PREFIX
 
 # An error no view handled: JSON in the API's one shape for /api/, Django's page elsewhere.
 handler500 = "api.exceptions.server_error"
+# A request body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413, JSON for /api/, a page elsewhere.
+handler400 = "servicedesk.views.bad_request"
 
 admin.site.site_header = _("95598 Service Desk administration")
 admin.site.site_title = _("95598 Service Desk")

@@ -186,8 +186,10 @@ def test_a_browser_session_needs_the_csrf_token_to_write(browser_of, alice, urba
     assert "CSRF" in refused.json()["detail"]
     assert not Ticket.objects.exists()
 
-    # The docs page sets the CSRF cookie; Swagger UI sends it back as X-CSRFToken.
+    # The docs page's start-up script sets the CSRF cookie; Swagger UI sends it back as
+    # X-CSRFToken.
     assert browser.get("/api/docs/").status_code == 200
+    assert browser.get("/api/docs/?script=").status_code == 200
     token = browser.client.cookies["csrftoken"].value
     created = browser.create(headers={"HTTP_X_CSRFTOKEN": token})
     assert created.status_code == 201
