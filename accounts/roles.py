@@ -1,7 +1,8 @@
 """Roles are Django groups with fixed names; a user may hold several.
 
-Row-level access (who sees which order) is decided in the selectors from these roles and
-from handling-unit membership, never in templates.
+What each role may reach — pages, API operations, actions on an order, which orders — is
+written in one table, `accounts.matrix`; row-level access (who sees which order) is then
+decided in the selectors from it and from handling-unit membership, never in templates.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ class Role(models.TextChoices):
     CREW = "crew", _("Crew member")
     DEPARTMENT = "department", _("Department handler")
     SUPERVISOR = "supervisor", _("Supervisor")
+    # 中心管理: watches the whole centre (the wallboard, breaches, reports, the audit trail)
+    # and reads every order, but neither takes calls nor works orders.
+    MANAGER = "manager", _("Centre manager")
     ADMIN = "admin", _("Administrator")
 
 
@@ -38,11 +42,11 @@ def has_role(user, *roles: str) -> bool:
 
 def home_url_for(user) -> str:
     """Where a role works: agents at call intake, crews and departments at their orders,
-    supervisors at the wallboard, administrators in the admin."""
+    supervisors and centre managers at the wallboard, administrators in the admin."""
     roles = roles_of(user)
     if Role.AGENT in roles:
         return reverse("tickets:intake")
-    if Role.SUPERVISOR in roles:
+    if roles & {Role.SUPERVISOR, Role.MANAGER}:
         return reverse("dashboard:wallboard")
     if roles & {Role.CREW, Role.DEPARTMENT}:
         return reverse("tickets:unit_orders")

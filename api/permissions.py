@@ -1,8 +1,9 @@
-"""Who may call which endpoint: the client's scopes, or the signed-in user's roles.
+"""Who may call which endpoint: the client's scopes, or the signed-in user's roles, as the
+permission matrix (`accounts.matrix.API`) writes them.
 
 An integration client holds the scopes an administrator gave it. A person signed in with
-the browser gets the scopes that match the work of their roles; which orders they see is
-still decided by `tickets.selectors.ticket_visible_to`.
+the browser gets the scopes that match the work of their roles (`accounts.matrix.ROLE_SCOPES`);
+which orders they see is still decided by `tickets.selectors.ticket_visible_to`.
 """
 
 from __future__ import annotations
@@ -10,17 +11,10 @@ from __future__ import annotations
 from django.utils.translation import gettext
 from rest_framework.permissions import BasePermission
 
-from accounts.roles import Role, roles_of
+from accounts import matrix
+from accounts.roles import roles_of
 from api.models import ApiClient, Scope
 from servicedesk.actors import Actor
-
-ROLE_SCOPES: dict[str, frozenset[str]] = {
-    Role.AGENT: frozenset({Scope.TICKETS_CREATE, Scope.TICKETS_READ, Scope.TICKETS_ACT}),
-    Role.CREW: frozenset({Scope.TICKETS_READ, Scope.TICKETS_ACT}),
-    Role.DEPARTMENT: frozenset({Scope.TICKETS_READ, Scope.TICKETS_ACT}),
-    Role.SUPERVISOR: frozenset({Scope.TICKETS_READ, Scope.TICKETS_ACT, Scope.REPORTS_READ}),
-    Role.ADMIN: frozenset(Scope.values),
-}
 
 
 def client_of(request) -> ApiClient | None:
@@ -32,10 +26,7 @@ def scopes_of(request) -> frozenset[str]:
     client = client_of(request)
     if client is not None:
         return frozenset(client.scopes or ())
-    scopes: set[str] = set()
-    for role in roles_of(request.user):
-        scopes |= ROLE_SCOPES.get(role, frozenset())
-    return frozenset(scopes)
+    return matrix.scopes_of_roles(roles_of(request.user))
 
 
 def actor_for(request) -> Actor:
@@ -46,21 +37,27 @@ def actor_for(request) -> Actor:
     return Actor(user=request.user)
 
 
-class HasScope(BasePermission):
-    """Grants the view's `required_scope` (per method: `required_scopes = {"GET": …}`)."""
+class MatrixPermission(BasePermission):
+    """Grants what `accounts.matrix.API` writes for the method and the URL name.
+
+    A method the view does not define has no entry and goes on to DRF's 405, and OPTIONS to
+    DRF's description of the endpoint; a method the view defines without an entry is refused,
+    so a new endpoint is closed until the matrix says who may call it.
+    """
 
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
-        # HEAD runs the GET handler, so it needs what GET needs. A method the view does not
-        # define has no scope here and goes on to DRF's 405.
-        method = "GET" if request.method == "HEAD" else request.method
-        scope = view.required_scopes.get(method)
-        if scope is None:
-            return True
-        if scope in scopes_of(request):
+        match = getattr(request, "resolver_match", None)
+        if match is None:  # called without the URL conf: no name to ask the matrix about
+            return False
+        entry = matrix.operation(request.method, match.view_name)
+        if entry is None:
+            method = request.method.lower()
+            return method == "options" or not hasattr(view, "get" if method == "head" else method)
+        if entry.scope is None or entry.scope in scopes_of(request):
             return True
         self.message = gettext("You lack the permission “%(scope)s” for this request.") % {
-            "scope": Scope(scope).label
+            "scope": Scope(entry.scope).label
         }
         return False

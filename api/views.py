@@ -28,9 +28,8 @@ from api.authentication import ClientTokenAuthentication
 from api.exceptions import api_exception_handler
 from api.filters import BreachFilter, TicketFilter
 from api.idempotency import respond_idempotently
-from api.models import Scope
 from api.pagination import ApiCursorPagination, BreachCursorPagination
-from api.permissions import HasScope, actor_for, client_of
+from api.permissions import MatrixPermission, actor_for, client_of
 from api.selectors import (
     breach_list_for_api,
     ticket_get_for_action,
@@ -62,13 +61,13 @@ from tickets.permissions import ticket_action_allowed
 
 
 class ApiView(APIView):
-    """Token first (so a request without credentials answers 401), then the browser session."""
+    """Token first (so a request without credentials answers 401), then the browser session;
+    who may call it is written in the permission matrix (`accounts.matrix.API`)."""
 
     authentication_classes = [ClientTokenAuthentication, SessionAuthentication]
-    permission_classes = [HasScope]
+    permission_classes = [MatrixPermission]
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
-    required_scopes: dict[str, str] = {}
 
     def get_exception_handler(self) -> Callable:
         return api_exception_handler
@@ -130,7 +129,6 @@ class TicketListCreateApi(ListApiView):
     """`GET` lists orders, newest first, in cursor pages of 50 (`page_size` up to 200);
     `POST` takes a new order."""
 
-    required_scopes = {"GET": Scope.TICKETS_READ, "POST": Scope.TICKETS_CREATE}
     filterset_class = TicketFilter
     queryset = Ticket.objects.none()
 
@@ -177,8 +175,6 @@ class TicketListCreateApi(ListApiView):
 class TicketDetailApi(ApiView):
     """The order with its running deadlines, its recorded breaches and its whole timeline."""
 
-    required_scopes = {"GET": Scope.TICKETS_READ}
-
     @extend_schema(
         operation_id="tickets_retrieve",
         summary=_("One work order with its deadlines, breaches and timeline"),
@@ -199,7 +195,6 @@ class TicketActionApi(ApiView):
     `tickets:act` scope.
     """
 
-    required_scopes = {"POST": Scope.TICKETS_ACT}
     action: str = ""
     input_serializer: type[ActionInputSerializer] = NoteInputSerializer
     service: Callable[..., Ticket]
@@ -331,8 +326,6 @@ TICKET_ACTION_APIS: dict[str, type[TicketActionApi]] = {
 class CallEventCreateApi(ApiView):
     """A switch event. Repeats and any order give one call record with the right times."""
 
-    required_scopes = {"POST": Scope.CALLS_PUSH}
-
     @extend_schema(
         operation_id="calls_event",
         summary=_("Push a call event from the telephony switch"),
@@ -361,7 +354,6 @@ class CallEventCreateApi(ApiView):
 class BreachListApi(ListApiView):
     """Recorded breaches, newest first: when each timer ran out, on which order and unit."""
 
-    required_scopes = {"GET": Scope.REPORTS_READ}
     filterset_class = BreachFilter
     pagination_class = BreachCursorPagination
     queryset = Breach.objects.none()
@@ -380,8 +372,6 @@ class BreachListApi(ListApiView):
 
 class MetricsGetApi(ApiView):
     """The supervisors' period figures (dashboard.metrics.period_metrics)."""
-
-    required_scopes = {"GET": Scope.REPORTS_READ}
 
     @extend_schema(
         operation_id="metrics_retrieve",
@@ -407,6 +397,7 @@ class ApiSchemaView(SpectacularAPIView):
     """The OpenAPI document: for signed-in people and token holders only."""
 
     authentication_classes = [ClientTokenAuthentication, SessionAuthentication]
+    permission_classes = [MatrixPermission]
 
 
 class ApiDocsView(SpectacularSwaggerSplitView):
@@ -415,6 +406,7 @@ class ApiDocsView(SpectacularSwaggerSplitView):
     runs under the content security policy."""
 
     authentication_classes = [ClientTokenAuthentication, SessionAuthentication]
+    permission_classes = [MatrixPermission]
     template_name = "api/swagger_ui.html"
 
     def handle_exception(self, exc):

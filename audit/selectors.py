@@ -3,16 +3,7 @@
 from __future__ import annotations
 
 from auditlog.models import LogEntry
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-
-from accounts.roles import Role, has_role
-
-
-def audit_check_access(user) -> None:
-    """Supervisors and administrators read the audit trail; everyone else gets 403."""
-    if not has_role(user, Role.SUPERVISOR, Role.ADMIN):
-        raise PermissionDenied
 
 
 def audit_entries() -> QuerySet[LogEntry]:

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from accounts.matrix import page
 from audit import display, selectors
 from audit.filters import LogEntryFilter
 
 PAGE_SIZE = 50
 
 
-@login_required
+@page("audit:log")
 def log(request):
     """Newest first, filtered by type of data, action, person, Beijing dates and object.
 
     A page is a count and one query for its entries (with their people and types), however
     many entries and fields it shows: the values are read from the entries themselves.
     """
-    selectors.audit_check_access(request.user)
     filters = LogEntryFilter(request.GET or None, queryset=selectors.audit_entries())
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -1,17 +1,15 @@
 """The supervisors' pages: live wallboard, breach list, period report with drill-down and exports.
 
-Each view checks access through one selector (supervisors and administrators only), reads
-through selectors or `dashboard.metrics`, and the one write here (acknowledging a breach)
+Each view asks the permission matrix who may open it (`accounts.matrix`: supervisors,
+centre managers and administrators), reads through selectors or `dashboard.metrics`, and the one write here (acknowledging a breach)
 calls the SLA engine's service.
 """
 
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.matrix import page
 from customers.models import AreaType
 from dashboard import charts, exports, selectors
 from dashboard.forms import AcknowledgeForm, BreachFilterForm, ReportFilterForm
@@ -35,16 +34,6 @@ AREA_LABELS = dict(AreaType.choices)
 PAGE_SIZE = 50
 DRILL_PAGE_SIZE = 100
 EXPORT_LIMIT = 100_000  # rows in one drill-down export; beyond that, narrow the filters
-
-
-def supervisor_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        selectors.dashboard_check_access(request.user)
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _refresh_seconds() -> int:
@@ -71,7 +60,7 @@ def _download(tables: list[exports.Table], fmt: str, filename: str) -> HttpRespo
 # --- Wallboard ----------------------------------------------------------------------------------
 
 
-@supervisor_required
+@page("dashboard:wallboard")
 def wallboard(request):
     """The live wall screen. `?wall=1` (or the full-screen button) hides the page chrome."""
     snapshot = selectors.wallboard_snapshot(now=timezone.now())
@@ -86,7 +75,7 @@ def wallboard(request):
     )
 
 
-@supervisor_required
+@page("dashboard:wallboard_live")
 def wallboard_live(request):
     """The wallboard's live part as an HTML fragment, fetched by the page every few seconds."""
     snapshot = selectors.wallboard_snapshot(now=timezone.now())
@@ -98,7 +87,7 @@ def wallboard_live(request):
 # --- Breaches -----------------------------------------------------------------------------------
 
 
-@supervisor_required
+@page("dashboard:breaches")
 def breaches(request):
     form = BreachFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -128,7 +117,7 @@ def breaches(request):
 ESTIMATED_LIMIT = 200
 
 
-@supervisor_required
+@page("dashboard:estimated")
 def estimated(request):
     """Running deadlines computed past the holiday table (Monday–Friday estimates)."""
     timers = list(timers_estimated_running()[: ESTIMATED_LIMIT + 1])
@@ -173,7 +162,7 @@ def _breach_table(rows, now) -> exports.Table:
     return table
 
 
-@supervisor_required
+@page("dashboard:breach_acknowledge")
 @require_POST
 def breach_acknowledge(request, pk: int):
     try:
@@ -256,7 +245,7 @@ def _report_form(request) -> ReportFilterForm:
     return ReportFilterForm(data)
 
 
-@supervisor_required
+@page("dashboard:report")
 def report(request):
     form = _report_form(request)
     if not form.is_valid():
@@ -300,7 +289,7 @@ def report(request):
     )
 
 
-@supervisor_required
+@page("dashboard:drill")
 def drill(request, figure: str):
     """The orders or calls behind one figure of the report, with the report's filters."""
     form = _report_form(request)

@@ -40,7 +40,7 @@ USERS = [
     ("hall1", "department", "郑芳", False),
     ("audit1", "department", "冯磊", False),
     ("supervisor1", "supervisor", "赵伟", False),
-    ("manager1", "supervisor", "钱峰", False),
+    ("manager1", "manager", "钱峰", False),
     ("admin", "admin", "孙敏", True),
 ]
 

@@ -6,28 +6,28 @@
   repair crews and supply stations (role "crew"); supervisors and administrators stand in.
 - Only a supervisor (or an administrator) lets a planned outage through with a notice
   outside 3–7 days, and records the report to the power authority.
+- The centre manager reads it.
+
+The roles are written in the permission matrix (`accounts.matrix`), which the pages ask.
 """
 
 from __future__ import annotations
 
-from accounts.roles import Role, has_role
-
-READ_ROLES = (Role.AGENT, Role.CREW, Role.DEPARTMENT, Role.SUPERVISOR, Role.ADMIN)
-DESK_ROLES = (Role.CREW, Role.SUPERVISOR, Role.ADMIN)
-SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+from accounts.matrix import OUTAGE_DESK, OUTAGE_READERS, OUTAGE_SUPERVISORS
+from accounts.roles import roles_of
 
 
 def outage_may_read(user) -> bool:
-    return has_role(user, *READ_ROLES)
+    return bool(roles_of(user) & OUTAGE_READERS)
 
 
 def outage_may_edit(user) -> bool:
-    return has_role(user, *DESK_ROLES)
+    return bool(roles_of(user) & OUTAGE_DESK)
 
 
 def outage_may_override_notice(user) -> bool:
-    return has_role(user, *SUPERVISOR_ROLES)
+    return bool(roles_of(user) & OUTAGE_SUPERVISORS)
 
 
 def outage_may_report_to_authority(user) -> bool:
-    return has_role(user, *SUPERVISOR_ROLES)
+    return bool(roles_of(user) & OUTAGE_SUPERVISORS)

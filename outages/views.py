@@ -1,7 +1,7 @@
 """The outage register pages: the list, the register/edit form, the outage page and its
 actions (update the expected restoration, dispatch, report to the authority, power restored).
 
-Each view checks the role (`outages.permissions`), reads through `outages.selectors`,
+Each view asks the permission matrix who may open it (`accounts.matrix`), reads through `outages.selectors`,
 validates with a form and calls one service. "Power restored" resolves the orders linked to
 the outage too, so it calls `tickets.services.tickets_resolve_for_outage`, which ends the
 outage and resolves them in one transaction.
@@ -10,11 +10,8 @@ outage and resolves them in one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.matrix import page
 from outages import selectors, services
 from outages.forms import (
     AuthorityReportForm,
@@ -35,26 +33,11 @@ from outages.models import Outage
 from outages.permissions import (
     outage_may_edit,
     outage_may_override_notice,
-    outage_may_read,
     outage_may_report_to_authority,
 )
 from servicedesk.actors import Actor
 from servicedesk.errors import DomainError, NotAllowed
 from tickets.services import tickets_resolve_for_outage
-
-
-def _requires(check: Callable) -> Callable:
-    def decorator(view: Callable) -> Callable:
-        @login_required
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not check(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -70,7 +53,7 @@ def _may(request: HttpRequest) -> dict[str, bool]:
     }
 
 
-@_requires(outage_may_read)
+@page("outages:list")
 def outage_list(request: HttpRequest) -> HttpResponse:
     """Active outages first (the longest-running on top), then announced, then recently ended,
     each with its calls and orders linked, its customers covered and its crew."""
@@ -90,7 +73,7 @@ def _form_page(
     )
 
 
-@_requires(outage_may_edit)
+@page("outages:create")
 def outage_create(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _form_page(request, OutageForm(), outage=None)
@@ -112,7 +95,7 @@ def outage_create(request: HttpRequest) -> HttpResponse:
     return _form_page(request, form, outage=None, status=400)
 
 
-@_requires(outage_may_edit)
+@page("outages:edit")
 def outage_edit(request: HttpRequest, number: str) -> HttpResponse:
     outage = selectors.outage_get(number=number)
     if request.method != "POST":
@@ -167,7 +150,7 @@ def _detail(
     )
 
 
-@_requires(outage_may_read)
+@page("outages:detail")
 def outage_detail(request: HttpRequest, number: str) -> HttpResponse:
     """What the outage covers (customers counted, important ones listed), its crew, its
     linked calls, its reporting clocks and its history, with the actions open to the user."""
@@ -196,7 +179,7 @@ def _act(
     return _detail(request, number, forms={name: form}, status=400)
 
 
-@_requires(outage_may_edit)
+@page("outages:restoration")
 @require_POST
 def outage_restoration(request: HttpRequest, number: str) -> HttpResponse:
     def perform(outage: Outage, data: dict) -> str:
@@ -213,7 +196,7 @@ def outage_restoration(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
-@_requires(outage_may_edit)
+@page("outages:dispatch")
 @require_POST
 def outage_dispatch(request: HttpRequest, number: str) -> HttpResponse:
     def perform(outage: Outage, data: dict) -> str:
@@ -223,7 +206,7 @@ def outage_dispatch(request: HttpRequest, number: str) -> HttpResponse:
     return _act(request, number, name="dispatch", form=DispatchForm(request.POST), perform=perform)
 
 
-@_requires(outage_may_report_to_authority)
+@page("outages:authority")
 @require_POST
 def outage_authority_report(request: HttpRequest, number: str) -> HttpResponse:
     def perform(outage: Outage, data: dict) -> str:
@@ -237,7 +220,7 @@ def outage_authority_report(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
-@_requires(outage_may_edit)
+@page("outages:end")
 @require_POST
 def outage_end(request: HttpRequest, number: str) -> HttpResponse:
     def perform(outage: Outage, data: dict) -> str:

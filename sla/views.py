@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.matrix import page
 from sla.selectors import notifications_for, notifications_unread_for
 from sla.services.notifications import notification_mark_read
 
 
-@login_required
+@page("sla:notifications")
 def notification_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(notifications_for(request.user), 50).get_page(request.GET.get("page"))
     return render(request, "sla/notifications.html", {"page": page})
 
 
-@login_required
+@page("sla:notifications_unread")
 def notification_unread(request: HttpRequest) -> JsonResponse:
     """The badge polls this: the unread count (no page render pays for it)."""
     return JsonResponse({"unread": notifications_unread_for(request.user).count()})
 
 
-@login_required
+@page("sla:notifications_read")
 @require_POST
 def notification_read(request: HttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]

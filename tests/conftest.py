@@ -26,6 +26,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 REFERENCE_DATA = [
     # (migration module, seed function): the reference data the migrations load.
     ("accounts.migrations.0001_roles", "create_groups"),
+    ("accounts.migrations.0002_manager_role", "create_groups"),
     ("tickets.migrations.0002_seed_taxonomy", "seed"),
     ("sla.migrations.0002_seed_default_rules", "seed"),
     ("sla.migrations.0003_seed_holidays", "seed"),

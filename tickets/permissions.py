@@ -1,13 +1,14 @@
 """Who may take which action on an order: the life-cycle table intersected with the role.
 
 One rule for every interface, so the order page and the REST API offer and accept the same
-actions:
+actions. Who may take what, and on which of the orders they see, is written in the
+permission matrix (`accounts.matrix.ACTIONS`):
 
 - agents (客户代表) own what they took: cancel it, do the return visit, archive it, write the
   reply of a callback inquiry, and log a repeat call as a hastening;
 - crews and department handlers act on their own unit's orders: acknowledge, arrive on
   site, resolve, reply;
-- supervisors may do everything the state allows.
+- supervisors may do everything the state allows; centre managers watch and take none.
 
 ``hasten`` is not a life-cycle move (the state does not change) but is offered the same way,
 on open orders only.
@@ -15,16 +16,13 @@ on open orders only.
 
 from __future__ import annotations
 
-from accounts.roles import Role, roles_of
-from tickets.lifecycle import Action, allowed_actions
+from accounts.matrix import EVERY_ACTION, HASTEN, When, action_rights
+from accounts.roles import roles_of
+from tickets.lifecycle import allowed_actions
 from tickets.models import ReplyForm, Ticket
 
-HASTEN = "hasten"
-
-AGENT_ACTIONS = frozenset({Action.CANCEL, Action.VISIT, Action.ARCHIVE, Action.REPLY, HASTEN})
-UNIT_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.ARRIVE, Action.RESOLVE, Action.REPLY})
 # Actions the order page has a form for, in the order they are shown.
-ACTION_ORDER = (*Action.values, HASTEN)
+ACTION_ORDER = EVERY_ACTION
 
 
 def unit_ids_of(user) -> frozenset[int]:
@@ -39,28 +37,38 @@ def unit_ids_of(user) -> frozenset[int]:
     return cached
 
 
+def _possible(ticket: Ticket) -> set[str]:
+    possible = set(allowed_actions(category=ticket.category, status=ticket.status))
+    if ticket.is_open:
+        possible.add(HASTEN)
+    return possible
+
+
+def _holds(when: When, *, user, ticket: Ticket) -> bool:
+    if when is When.OWN_UNIT:
+        return ticket.handling_unit_id in unit_ids_of(user)
+    if when is When.CALLBACK:
+        return ticket.reply_form in (ReplyForm.CALLBACK, ReplyForm.SMS)
+    return True
+
+
+def ticket_action_possible(*, ticket: Ticket, action: str) -> bool:
+    """The order's state allows the action at all, whoever asks (otherwise: 409)."""
+    return action in _possible(ticket)
+
+
 def ticket_actions_for(*, user, ticket: Ticket) -> list[str]:
     """The actions this user may take on this order now, in life-cycle order.
 
     Reads the user's roles (cached) and, for crews and departments, their units (cached):
     at most two queries per request, whatever the number of orders asked about.
     """
-    roles = roles_of(user)
-    possible = set(allowed_actions(category=ticket.category, status=ticket.status))
-    if ticket.is_open:
-        possible.add(HASTEN)
-    permitted: set[str] = set()
-    if roles & {Role.SUPERVISOR, Role.ADMIN}:
-        permitted |= possible
-    if Role.AGENT in roles:
-        agent = set(AGENT_ACTIONS)
-        # An agent writes the reply only of an inquiry that promised a callback; complaints
-        # and reports are answered by the department concerned.
-        if ticket.reply_form not in (ReplyForm.CALLBACK, ReplyForm.SMS):
-            agent.discard(Action.REPLY)
-        permitted |= possible & agent
-    if roles & {Role.CREW, Role.DEPARTMENT} and ticket.handling_unit_id in unit_ids_of(user):
-        permitted |= possible & UNIT_ACTIONS
+    rights = action_rights(roles_of(user))
+    permitted = {
+        action
+        for action in _possible(ticket)
+        if any(_holds(when, user=user, ticket=ticket) for when in rights.get(action, ()))
+    }
     return [action for action in ACTION_ORDER if action in permitted]
 
 

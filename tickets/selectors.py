@@ -1,7 +1,8 @@
 """Reads of work orders, with the row-level rule of who may see what.
 
-Agents and supervisors see every order (a repeat call may concern any order);
-crews and departments see the orders of the units they belong to.
+Agents, supervisors, centre managers and administrators see every order (a repeat call may
+concern any order); crews and departments see the orders of the units they belong to. The
+roles of each side are written in the permission matrix (`accounts.matrix.Rows.ORDERS`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from datetime import datetime, timedelta
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from accounts.roles import Role, roles_of
+from accounts.matrix import SEES_EVERY_ORDER, SEES_UNIT_ORDERS
+from accounts.roles import roles_of
 from calls.models import Call
 from customers.models import Customer
 from outages.models import Outage
@@ -23,9 +25,9 @@ from tickets.models import OPEN_STATUSES, ReplyForm, Status, Ticket, TicketEvent
 def ticket_visible_to(user) -> QuerySet[Ticket]:
     roles = roles_of(user)
     qs = Ticket.objects.all()
-    if roles & {Role.AGENT, Role.SUPERVISOR, Role.ADMIN}:
+    if roles & SEES_EVERY_ORDER:
         return qs
-    if roles & {Role.CREW, Role.DEPARTMENT}:
+    if roles & SEES_UNIT_ORDERS:
         return qs.filter(handling_unit__members=user)
     return qs.none()
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.matrix import page
 from accounts.roles import Role, has_role
 from calls import services as call_services
 from calls.models import Disposition
@@ -36,24 +35,15 @@ from tickets import selectors, services
 from tickets.forms import ActionForm, DispositionForm, HastenForm, IntakeForm, add_service_errors
 from tickets.lifecycle import Action
 from tickets.models import OPEN_STATUSES, Category, ReplyForm, Satisfaction, Status, SubType, Ticket
-from tickets.permissions import HASTEN, ticket_action_allowed, ticket_actions_for
+from tickets.permissions import (
+    HASTEN,
+    ticket_action_allowed,
+    ticket_action_possible,
+    ticket_actions_for,
+)
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-CONSOLE_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 RESIDENT_ID_ROLES = (Role.DEPARTMENT, Role.ADMIN)
-
-
-def console_required(view: Callable) -> Callable:
-    """Signed in as an agent (or a supervisor, who may sit in for one)."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not has_role(request.user, *CONSOLE_ROLES):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -182,7 +172,7 @@ def _intake_context(request: HttpRequest, *, form: IntakeForm, panel: dict, now:
     return context
 
 
-@console_required
+@page("tickets:intake")
 def intake(request: HttpRequest) -> HttpResponse:
     """Call intake (the agent console): find the caller, log the order, read out its number.
 
@@ -246,7 +236,7 @@ def _intake_submit(request: HttpRequest, *, now: datetime) -> HttpResponse:
     return render(request, "tickets/intake.html", context, status=400)
 
 
-@console_required
+@page("tickets:caller_panel")
 @require_GET
 def caller_panel(request: HttpRequest) -> HttpResponse:
     """The caller panel alone (search results or the card), for the console's script."""
@@ -260,7 +250,7 @@ def caller_panel(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/partials/caller_panel.html", {**panel, "now": now})
 
 
-@console_required
+@page("tickets:live_call")
 @require_GET
 def live_call(request: HttpRequest) -> JsonResponse:
     """JSON: the call ringing or in progress at this agent's position, or null. Polled every second."""
@@ -289,7 +279,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-@console_required
+@page("tickets:hasten")
 @require_POST
 def hasten(request: HttpRequest, number: str) -> HttpResponse:
     """A repeat call on an open order becomes a hastening (催办) in one action."""
@@ -317,7 +307,7 @@ def hasten(request: HttpRequest, number: str) -> HttpResponse:
     return redirect(_safe_next(request, reverse("tickets:intake")))
 
 
-@console_required
+@page("tickets:call_disposition")
 @require_POST
 def call_disposition(request: HttpRequest) -> HttpResponse:
     """A wrong number or a nuisance call, logged with its disposition in one action."""
@@ -351,7 +341,7 @@ def call_disposition(request: HttpRequest) -> HttpResponse:
 # --- Lists -------------------------------------------------------------------------------------
 
 
-@console_required
+@page("tickets:my_orders")
 def my_orders(request: HttpRequest) -> HttpResponse:
     """The agent's own orders: open ones with live countdowns, callbacks, return visits due."""
     now = timezone.now()
@@ -387,7 +377,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@page("tickets:unit_orders")
 def unit_orders(request: HttpRequest) -> HttpResponse:
     """The open orders of the crews and departments the user belongs to, with countdowns."""
     now = timezone.now()
@@ -433,7 +423,7 @@ def _detail_response(
     )
 
 
-@login_required
+@page("tickets:detail")
 def detail(request: HttpRequest, number: str) -> HttpResponse:
     """All fields, the timeline, the timers and the actions this user may take now."""
     return _detail_response(request, number)
@@ -471,7 +461,7 @@ ACTION_SERVICES: dict[str, Callable] = {
 }
 
 
-@login_required
+@page("tickets:action")
 @require_POST
 def ticket_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     """Take one action on the order; refused actions change nothing and say why."""
@@ -479,10 +469,12 @@ def ticket_action(request: HttpRequest, number: str, action: str) -> HttpRespons
     if action not in ACTION_SERVICES:
         return _detail_response(request, number, error=_("Unknown action."), status=404)
     if not ticket_action_allowed(user=request.user, ticket=ticket, action=action):
+        # As on the API: the order's state first (409 whoever asks), then the role (403).
+        refused = 409 if not ticket_action_possible(ticket=ticket, action=action) else 403
         return _detail_response(
             request,
             number,
-            status=409,
+            status=refused,
             error=_("This action is not available to you for the order in its current state."),
         )
     form = ActionForm(request.POST, action=action)
