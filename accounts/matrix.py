@@ -210,6 +210,8 @@ PAGES: dict[str, Page] = {
     "tickets:unit_orders": _for(UNIT_PAGE, rows=Rows.UNIT_ORDERS),
     "tickets:detail": _for(ORDER_READERS, rows=Rows.ORDERS),
     "tickets:action": _for(ORDER_READERS, "POST", rows=Rows.ORDERS, actions=True),
+    # One personal field shown in full, logged; which field to whom: privacy.rules (403).
+    "tickets:reveal": _for(ORDER_READERS, "POST", rows=Rows.ORDERS),
     # The outage register.
     "outages:list": _for(OUTAGE_READERS),
     "outages:create": _for(OUTAGE_DESK, "GET", "POST"),

@@ -26,6 +26,8 @@ class Scope(models.TextChoices):
     TICKETS_ACT = "tickets:act", _("Act on work orders (dispatch, resolve, cancel …)")
     CALLS_PUSH = "calls:push", _("Push call events from the telephony switch")
     REPORTS_READ = "reports:read", _("Read time-limit breaches and service figures")
+    # Without it a client reads phone numbers masked (138****5678): privacy.rules.
+    PERSONAL_READ = "personal:read", _("Read customers' phone numbers in full")
 
 
 def token_hash(token: str) -> str:

@@ -27,7 +27,8 @@ class ClientTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <key>`. Keys are issued by an administrator (admin, or "
             "`python manage.py create_api_client NAME --scopes …`) and carry scopes: "
-            "tickets:create, tickets:read, tickets:act, calls:push, reports:read.",
+            "tickets:create, tickets:read, tickets:act, calls:push, reports:read, "
+            "personal:read (phone numbers in full; without it they read masked, 138****5678).",
         }
 
 

@@ -97,9 +97,31 @@ def resident_id_check_digit(first17: str) -> str:
 
 
 def mask_resident_id(value: str) -> str:
-    """Show the region and the check character only: 110101********123X -> 110***********123X."""
-    if not value:
-        return ""
+    """The ID number as everyone but an explicit, logged reveal shows it: the six digits of the
+    region and the last four (the check character among them), 110105********1234.
+
+    The 15-digit numbers of the first generation keep the same ends (110105*****1234). Anything
+    shorter is not an ID number anyone could read back: every character is hidden.
+    """
+    value = (value or "").strip()
+    if len(value) < 11:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """A phone number as lists, exports and other people's orders show it: 138****5678.
+
+    Stored numbers are normalized (normalize_phone): an 11-digit mobile or a landline with its
+    area code keeps its first three and last four digits (010****0000); a local number of 7 to
+    10 digits keeps only its last four. Short service numbers (95598, 110: six digits or fewer)
+    belong to an organisation, not a person, and are shown whole.
+    """
+    value = (value or "").strip()
+    if len(value) <= 6:
+        return value
+    if len(value) < 11:
+        return "*" * (len(value) - 4) + value[-4:]
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 

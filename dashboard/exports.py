@@ -3,6 +3,11 @@
 The page and its exports render the same `Table` objects, so the spreadsheet always holds
 the numbers the supervisor saw. Headers are translated (Chinese by default). CSV carries a
 UTF-8 byte-order mark so that spreadsheet programs on Chinese Windows read it correctly.
+
+Exports are safe to open: a text cell that a spreadsheet would run as a formula (starting
+with = + - @, a tab or a carriage return) is written with a leading single quote, in CSV and
+XLSX alike (OWASP's advice on CSV injection). Phone numbers in the rows are masked, as in
+every list (privacy.rules), and each download is logged by the view that sends it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from calls.models import Call
 from customers.models import AreaType
+from privacy.rules import Field, phone_in_list
 from tickets.models import Category, Satisfaction
 
 
@@ -37,6 +43,8 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
+    # The personal data its rows hold (privacy.rules.Field), for the export's log entry.
+    personal: str = ""
 
     def add(self, *cells: Any) -> None:
         self.rows.append([c if isinstance(c, Cell) else Cell(c) for c in cells])
@@ -313,13 +321,14 @@ def drill_table(kind: str, rows: Iterable[Any], title: str) -> Table:
                 _("Agent"),
                 _("Disposition"),
             ],
+            personal=Field.PHONE,
         )
         dispositions = dict(Call._meta.get_field("disposition").choices)
         for call in rows:
             wait = call.wait_seconds
             table.add(
                 call.call_id,
-                call.caller_phone,
+                phone_in_list(call.caller_phone),
                 _local(call.ring_at),
                 _local(call.answer_at),
                 _local(call.hangup_at),
@@ -377,7 +386,12 @@ def drill_table(kind: str, rows: Iterable[Any], title: str) -> Table:
             _("Dispatched at"),
             _("Dispatch time (s)"),
             _("Satisfaction"),
+            _("Customer"),
+            _("Caller number"),
+            _("Address"),
+            _("What the caller reports"),
         ],
+        personal=Field.PHONE,
     )
     satisfaction = dict(Satisfaction.choices)
     for ticket in rows:
@@ -393,6 +407,10 @@ def drill_table(kind: str, rows: Iterable[Any], title: str) -> Table:
             _local(getattr(ticket, "first_dispatch_at", None) or ticket.dispatched_at),
             round(dispatch_time.total_seconds(), 1) if dispatch_time is not None else None,
             str(satisfaction.get(ticket.satisfaction, "")),
+            ticket.customer.name if ticket.customer_id else "",
+            phone_in_list(ticket.caller_phone),
+            ticket.address,
+            ticket.description,
         )
     return table
 
@@ -407,10 +425,10 @@ def to_csv(tables: Sequence[Table]) -> bytes:
         if len(tables) > 1:
             if index:
                 writer.writerow([])
-            writer.writerow([table.title])
-        writer.writerow(table.headers)
+            writer.writerow([neutralised(table.title)])
+        writer.writerow([neutralised(header) for header in table.headers])
         for row in table.rows:
-            writer.writerow([_plain(cell.value) for cell in row])
+            writer.writerow([neutralised(_plain(cell.value)) for cell in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -429,11 +447,11 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
             name = name[:28] + f"_{len(used)}"
         used.add(name)
         sheet = workbook.create_sheet(name)
-        sheet.append(table.headers)
+        sheet.append([_xlsx_text(header) for header in table.headers])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([_plain(cell.value) for cell in row])
+            sheet.append([_xlsx_text(_plain(cell.value)) for cell in row])
         for column, header in enumerate(table.headers, start=1):
             width = max(
                 [len(str(header)) * 2] + [len(str(r[column - 1])) for r in table.rows[:200]]
@@ -451,3 +469,28 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (int, float, str)):
         return value
     return str(value)
+
+
+# What a spreadsheet reads as the start of a formula (tab and carriage return too: some
+# programs drop them and read on), and the full-width forms a Chinese input method types,
+# which some spreadsheet programs take for the same signs.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def neutralised(value: Any) -> Any:
+    """A text cell that cannot run as a formula: a leading single quote before a cell that
+    would (=1+1 → '=1+1), also when spaces come first. Numbers are numbers and stay as they are.
+    """
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _xlsx_text(value: Any) -> Any:
+    """XLSX cannot hold most control characters (openpyxl refuses the whole file): they are
+    dropped, then the cell is neutralised as in CSV — openpyxl would store "=…" as a formula."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return neutralised(value)

@@ -24,6 +24,7 @@ from dashboard.forms import AcknowledgeForm, BreachFilterForm, ReportFilterForm
 from dashboard.metrics.basics import scope_build, thresholds_current
 from dashboard.metrics.figures import period_metrics
 from dashboard.models import MetricSettings
+from privacy.services import disclosure_log_export
 from servicedesk.errors import DomainError
 from sla.models import Breach
 from sla.selectors import timers_estimated_running
@@ -45,7 +46,17 @@ def _refresh_seconds() -> int:
     return min(5, row or 5)
 
 
-def _download(tables: list[exports.Table], fmt: str, filename: str) -> HttpResponse:
+def _download(request, tables: list[exports.Table], fmt: str, filename: str) -> HttpResponse:
+    """The file, and its entry in the disclosure log: who, when, which export, how many rows."""
+    query = request.GET.copy()
+    query.pop("format", None)
+    disclosure_log_export(
+        user=request.user,
+        export=f"{filename}.{fmt}",
+        query=query.urlencode(),
+        rows=sum(len(table.rows) for table in tables),
+        field=next((table.personal for table in tables if table.personal), ""),
+    )
     if fmt == "xlsx":
         response = HttpResponse(
             exports.to_xlsx(tables),
@@ -95,7 +106,7 @@ def breaches(request):
     now = timezone.now()
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
-        return _download([_breach_table(rows[:EXPORT_LIMIT], now)], fmt, "breaches")
+        return _download(request, [_breach_table(rows[:EXPORT_LIMIT], now)], fmt, "breaches")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for breach in page:
         breach.late_by = selectors.breach_lateness(breach, now=now)
@@ -267,7 +278,10 @@ def report(request):
         if picked is None:
             raise Http404(chosen)
         return _download(
-            picked, fmt, f"report-{form.cleaned_data['start']}-{form.cleaned_data['end']}-{chosen}"
+            request,
+            picked,
+            fmt,
+            f"report-{form.cleaned_data['start']}-{form.cleaned_data['end']}-{chosen}",
         )
     query = urlencode(
         {
@@ -305,11 +319,12 @@ def drill(request, figure: str):
         raise Http404(figure) from None
     rows = found.rows
     if found.kind == "orders":
-        rows = rows.select_related("handling_unit", "owner")
+        rows = rows.select_related("handling_unit", "owner", "customer")
     title = _("Rows behind “%(figure)s”") % {"figure": figure}
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         return _download(
+            request,
             [exports.drill_table(found.kind, rows[:EXPORT_LIMIT], title)],
             fmt,
             f"drill-{figure.replace(':', '-')}",

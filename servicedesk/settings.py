@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "sla",
     "knowledge",
     "api",
+    "privacy",  # who sees personal data in full, and the log of its disclosures
     "dashboard",
     "accounts",
     "demo",

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/hasten/", views.hasten, name="hasten"),
     path("<str:number>/do/<str:action>/", views.ticket_action, name="action"),
+    path("<str:number>/reveal/<str:field>/", views.reveal, name="reveal"),
 ]

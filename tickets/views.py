@@ -23,12 +23,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.matrix import page
-from accounts.roles import Role, has_role
 from calls import services as call_services
 from calls.models import Disposition
 from customers import selectors as customer_selectors
 from customers.models import AreaType, Customer, HandlingUnit
-from customers.validators import mask_resident_id, normalize_phone
+from customers.validators import normalize_phone
+from privacy import rules as privacy_rules
+from privacy import services as privacy_services
 from servicedesk.actors import Actor
 from servicedesk.errors import DomainError, NotAllowed
 from tickets import selectors, services
@@ -43,7 +44,6 @@ from tickets.permissions import (
 )
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-RESIDENT_ID_ROLES = (Role.DEPARTMENT, Role.ADMIN)
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -396,10 +396,17 @@ def _detail_response(
     forms: dict | None = None,
     error: str = "",
     status: int = 200,
+    revealed: str = "",
 ) -> HttpResponse:
     now = timezone.now()
     ticket = selectors.ticket_get_for_page(user=request.user, number=number)
     _mark_timers(ticket.timer_list, now)
+    # Personal data as privacy.rules lets this person see it; `revealed` was just logged.
+    personal = privacy_rules.order_personal_data(
+        user=request.user, ticket=ticket, revealed=revealed
+    )
+    for hastening in ticket.hastening_list:
+        hastening.shown_phone = personal.phone(hastening.caller_phone)
     actions = [
         a for a in ticket_actions_for(user=request.user, ticket=ticket) if a in ACTION_SERVICES
     ]
@@ -412,10 +419,7 @@ def _detail_response(
             "actions": actions,
             "forms": {a: forms.get(a) or ActionForm(action=a) for a in actions},
             "satisfactions": Satisfaction.choices,
-            # Personal data: in full only to those who process applications.
-            "resident_id": ticket.resident_id
-            if has_role(request.user, *RESIDENT_ID_ROLES)
-            else mask_resident_id(ticket.resident_id),
+            "personal": personal,
             "action_error": error,
             "now": now,
         },
@@ -427,6 +431,21 @@ def _detail_response(
 def detail(request: HttpRequest, number: str) -> HttpResponse:
     """All fields, the timeline, the timers and the actions this user may take now."""
     return _detail_response(request, number)
+
+
+@page("tickets:reveal")
+@require_POST
+def reveal(request: HttpRequest, number: str, field: str) -> HttpResponse:
+    """Show one personal field of the order in full, once: an explicit, logged action.
+
+    The answer is the order page itself (not a redirect), so reloading the page or opening
+    it again shows the field masked; the record says who, when and which order.
+    """
+    ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+    privacy_services.disclosure_log_reveal(user=request.user, ticket=ticket, field=field)
+    response = _detail_response(request, number, revealed=field)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _note(data: dict) -> str:

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from customers.validators import (
+    mask_phone,
     mask_resident_id,
     normalize_phone,
     resident_id_check_digit,
@@ -63,8 +64,37 @@ def test_a_wrong_resident_id_is_refused(value):
         validate_resident_id(value)
 
 
-def test_a_resident_id_is_shown_masked():
-    assert mask_resident_id("11010519491231002X") == "110***********002X"
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ("110105199001011234", "110105********1234"),  # the example: 6 + 8 + 4
+        ("11010519491231002X", "110105********002X"),  # the check character X stays
+        ("110105900101123", "110105*****1123"),  # a 15-digit first-generation number
+        (" 110105199001011234 ", "110105********1234"),
+        ("1101051990", "**********"),  # too short to be an ID: nothing of it is shown
+        ("12", "**"),
+        ("", ""),
+    ],
+)
+def test_a_resident_id_is_shown_with_its_region_and_last_four_only(value, shown):
+    assert mask_resident_id(value) == shown
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ("13812345678", "138****5678"),  # the example
+        ("01088880000", "010****0000"),  # a landline keeps its area code
+        ("075512345678", "075*****5678"),
+        ("88880000", "****0000"),  # a local number without its area code
+        ("1234567", "***4567"),
+        ("95598", "95598"),  # a service number is no one's personal number
+        ("110", "110"),
+        ("", ""),
+    ],
+)
+def test_a_phone_number_is_shown_with_its_last_four_digits(value, shown):
+    assert mask_phone(value) == shown
 
 
 @pytest.mark.parametrize("value", ["123456789", "12345678901234567", "31000000O1", ""])
