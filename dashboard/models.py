@@ -145,7 +145,7 @@ class AggregateCursor(models.Model):
 class CallHour(models.Model):
     """Calls of one Beijing hour of one day taken by one agent (agent None: nobody yet).
 
-    Counts follow the definitions at the top of dashboard/metrics.py, with the thresholds
+    Counts follow the definitions in dashboard/metrics/figures.py, with the thresholds
     recorded in the day's AggregateDay.basis; `wait_total_us` is the sum of answer − ring in
     microseconds over the answered calls.
     """

@@ -10,8 +10,10 @@ import pytest
 import time_machine
 
 from calls.models import Call
+from dashboard.metrics.basics import Thresholds, scope_build
 from dashboard.metrics.figures import period_metrics
-from dashboard.selectors import wallboard_snapshot
+from dashboard.selectors import drill_rows, wallboard_snapshot
+from dashboard.services import aggregates_build
 from sla.policy import answered_within
 from sla.selectors import calls_ringing_past_limit
 
@@ -49,3 +51,37 @@ def test_the_service_level_counts_twelve_seconds_in_and_twelve_point_zero_zero_o
     figures = period_metrics(start=start, end=start + timedelta(hours=1), now=NOW)
 
     assert figures["calls"]["service_level"] == 50.0
+
+
+@pytest.mark.django_db
+def test_the_call_answered_at_twelve_seconds_is_the_one_within_from_rows_stored_days_and_drill():
+    day_start = NOW.replace(hour=0, minute=0, second=0)
+    start = NOW.replace(hour=9, minute=0, second=0)
+    Call.objects.create(call_id="at", ring_at=start, answer_at=start + LIMIT)
+    Call.objects.create(
+        call_id="past",
+        ring_at=start + timedelta(minutes=1),
+        answer_at=start + timedelta(minutes=1) + LIMIT + timedelta(milliseconds=1),
+    )
+    period = {"start": day_start, "end": day_start + timedelta(days=1)}
+
+    with time_machine.travel(NOW, tick=False):
+        from_rows = period_metrics(**period, use_stored=False)
+        aggregates_build(days=[NOW.date()], now=NOW)
+        from_stored = period_metrics(**period)
+        scope = scope_build(**period)
+        drill = {
+            what: [
+                c.call_id
+                for c in drill_rows(
+                    f"calls.{what}", scope=scope, thresholds=Thresholds(), now=NOW
+                ).rows
+            ]
+            for what in ("within_threshold", "beyond_threshold")
+        }
+
+    assert from_stored["sources"]["stored_days"] == 1
+    for figures in (from_rows, from_stored):
+        calls = figures["calls"]
+        assert (calls["within_threshold"], calls["beyond_threshold"]) == (1, 1)
+    assert drill == {"within_threshold": ["at"], "beyond_threshold": ["past"]}
