@@ -33,6 +33,10 @@ class TimerName(models.TextChoices):
     REPLY = "reply", _("Reply")
     CALLBACK = "callback", _("Callback")
     RESTORATION = "restoration", _("Power restoration")
+    # Milestones of SPEC sections 3-4 for the handling units and the centre.
+    CONTACT = "contact", _("Contact the customer")
+    HANDLING = "handling", _("Handling (first stage of a two-stage limit)")
+    VISIT = "visit", _("Return visit")
 
 
 class UnitChoice(models.TextChoices):
@@ -65,6 +69,9 @@ class Event(models.TextChoices):
     RESOLVED = "resolved", _("the order is resolved")
     REPLIED = "replied", _("the reply is recorded")
     VISITED = "visited", _("the return visit is done")
+    CONTACTED = "contacted", _("the unit contacts the customer")
+    HANDED_BACK = "handed_back", _("the unit hands the order back")
+    CHECKED = "checked", _("the centre accepts the handed-back order")
     REOPENED = "reopened", _("the order is reopened")
     CLOSED = "closed", _("the order is cancelled or merged")
 
