@@ -22,6 +22,7 @@ Customers without a phone number get no message (there is nothing to send it to)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from customers.models import CustomerPhone
@@ -219,13 +220,18 @@ def outage_notices_send(
     last_id: int,
     now: datetime,
     gateway: SmsGateway | None = None,
-    clock=timezone.now,
 ) -> NoticeRound:
     """One sending round over the notices of one event with ids first_id..last_id (the
-    task's batch). Each message is marked sent as soon as the gateway takes it."""
+    task's batch). Each message is marked sent as soon as the gateway takes it. `now` is
+    when the round starts; the time it takes is measured on the monotonic clock."""
     gateway = gateway or sms_gateway()
     claimed = _claim(event_id=event_id, first_id=first_id, last_id=last_id, now=now)
     sent = failed = 0
+    started = time.monotonic()
+
+    def clock() -> datetime:
+        return now + timedelta(seconds=time.monotonic() - started)
+
     stop_at = now + LEASE - LEASE_MARGIN
     for position, notice in enumerate(claimed):
         rest = [n.pk for n in claimed[position:]]
