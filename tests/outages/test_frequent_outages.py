@@ -177,3 +177,63 @@ def test_the_caller_card_shows_no_badge_below_the_warning_level(client, alice, u
         reverse("tickets:caller_panel"), {"customer": urban_customer.pk}
     ).content.decode()
     assert "frequent-outage" not in html
+
+
+# --- The report's ranking ----------------------------------------------------------------------
+
+REPORT = {"start": "2025-07-25", "end": "2025-07-31"}  # ends 2025-08-01 00:00 Beijing time
+
+
+def _storm_of_feeder_outages():
+    end = bj(2025, 8, 1)
+    for n in range(4):
+        _outage(n, starts_at=end - timedelta(days=n * 10 + 1), feeders=["10kV城东线"])
+    for n in range(3):
+        _outage(
+            10 + n, starts_at=end - timedelta(days=n + 2), transformer_areas=["幸福小区1号台区"]
+        )
+    _outage(20, starts_at=end - timedelta(days=61), feeders=["10kV城西线"])  # outside
+    _outage(21, starts_at=end + timedelta(hours=2), feeders=["10kV城西线"])  # after the end
+
+
+@time_machine.travel(bj(2025, 8, 3, 9, 0), tick=False)
+def test_the_report_ranks_feeders_and_transformer_areas_in_the_window_to_its_end(
+    client, dave, django_assert_max_num_queries
+):
+    _storm_of_feeder_outages()
+    client.force_login(dave)
+    client.get(reverse("dashboard:report"), REPORT)  # warm the per-process caches
+    with django_assert_max_num_queries(33):
+        response = client.get(reverse("dashboard:report"), REPORT)
+    assert response.status_code == 200
+    tables = response.context["tables"]
+    feeders = [[str(c) for c in row] for row in tables["frequent_feeders"].rows]
+    assert feeders == [["10kV城东线", "4", "频繁停电"]] or feeders == [
+        ["10kV城东线", "4", "Frequent outages"]
+    ]
+    areas = [[str(c) for c in row][:2] for row in tables["frequent_transformer_areas"].rows]
+    assert areas == [["幸福小区1号台区", "3"]]
+    html = response.content.decode()
+    assert 'id="table-frequent_feeders"' in html and "10kV城东线" in html
+
+
+@time_machine.travel(bj(2025, 8, 3, 9, 0), tick=False)
+def test_the_ranking_exports_as_csv(client, dave):
+    import csv
+    import io
+
+    _storm_of_feeder_outages()
+    client.force_login(dave)
+    response = client.get(
+        reverse("dashboard:report"), {**REPORT, "format": "csv", "table": "frequent_feeders"}
+    )
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert ["10kV城东线", "4"] in [row[:2] for row in rows]
+
+
+def test_the_report_shows_no_ranking_when_the_levels_are_switched_off(client, dave):
+    FrequentOutageLevel.objects.update(is_active=False)
+    client.force_login(dave)
+    response = client.get(reverse("dashboard:report"), REPORT)
+    assert "frequent_feeders" not in response.context["tables"]
