@@ -17,6 +17,8 @@ from accounts.matrix import SEES_EVERY_ORDER, SEES_UNIT_ORDERS
 from accounts.roles import roles_of
 from calls.models import Call
 from customers.models import Customer
+from matters.models import ImportantMatter
+from matters.selectors import matters_in_force_for_area
 from outages.models import Outage
 from outages.selectors import (
     OutageFrequency,
@@ -108,6 +110,9 @@ class CallerCard:
     outages: list[Outage] = field(default_factory=list)
     # Frequent outages (频繁停电): the outages that reached the customer in the window.
     frequency: OutageFrequency | None = None
+    # Important service matters (重要服务事项报备) in force for the customer's area: the
+    # agent reads their script.
+    matters: list[ImportantMatter] = field(default_factory=list)
 
 
 def outage_list_covering(*, customer: Customer, now: datetime) -> list[Outage]:
@@ -165,6 +170,7 @@ def caller_card(*, customer: Customer | None, phone: str, now: datetime) -> Call
         card.frequency = outage_frequency_for_customer(
             customer=customer, now=now, levels=frequent_levels_current()
         )
+        card.matters = matters_in_force_for_area(service_area_id=customer.service_area_id, now=now)
     return card
 
 
