@@ -264,6 +264,7 @@ def test_the_list_asks_the_same_number_of_queries_however_many_filings(
             [urban_area, rural_area],
             title=f"事项{n}",
             valid_from=NOW + timedelta(days=n),
+            valid_to=NOW + timedelta(days=n + 1),
         )
     with django_assert_num_queries(len(few.captured_queries)):
         page = client.get(reverse("matters:list")).content.decode()
