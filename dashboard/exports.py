@@ -327,7 +327,7 @@ def frequent_outage_tables(ranking: Any) -> dict[str, Table]:
         table = Table(
             key,
             title % {"days": window_days, "to": to},
-            [header, _("Outages"), _("Level")],
+            [header, _("Number of outages"), _("Level")],
         )
         for place in rows:
             table.add(place.name, place.outages, str(levels.get(place.level, "")))
