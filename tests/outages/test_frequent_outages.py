@@ -237,3 +237,22 @@ def test_the_report_shows_no_ranking_when_the_levels_are_switched_off(client, da
     client.force_login(dave)
     response = client.get(reverse("dashboard:report"), REPORT)
     assert "frequent_feeders" not in response.context["tables"]
+
+
+def test_the_badge_drops_a_level_the_second_the_oldest_outage_leaves_the_window(
+    client, alice, urban_customer
+):
+    oldest = NOW - timedelta(days=59)
+    _outage(1, starts_at=oldest, feeders=[urban_customer.feeder])
+    for n in range(2, 5):
+        _outage(n, starts_at=NOW - timedelta(days=n), feeders=[urban_customer.feeder])
+    client.force_login(alice)
+    url = reverse("tickets:caller_panel")
+
+    def badge_at(moment) -> str:
+        with time_machine.travel(moment, tick=False):
+            html = client.get(url, {"customer": urban_customer.pk}).content.decode()
+        return html[html.index('class="badge frequent-outage') :].split('"')[1]
+
+    assert badge_at(oldest + WINDOW) == "badge frequent-outage frequent"
+    assert badge_at(oldest + WINDOW + timedelta(seconds=1)) == "badge frequent-outage warning"
