@@ -20,7 +20,9 @@ from customers.validators import resident_id_check_digit
 from knowledge.models import Article, ArticleCategory
 from matters.models import ImportantMatter
 from matters.services import MatterDraft, matter_file
-from outages.models import Outage
+from outages.models import Outage, OutageEvent, OutageNotice
+from outages.notices import outage_notices_create
+from outages.selectors import outage_customers_covered
 from servicedesk.actors import Actor
 from servicedesk.errors import DomainError
 from tickets import services
@@ -450,6 +452,26 @@ def _outages(areas: dict[str, ServiceArea], now: datetime) -> None:
         )
         if created:
             outage.service_areas.add(areas[area_code])
+            if number == "TD-DEMO-001":
+                _outage_notices(outage, now=starts + timedelta(minutes=6))
+
+
+def _outage_notices(outage: Outage, *, now: datetime) -> None:
+    """The fault's text messages to its customers: gone out when it was registered, but one
+    number the gateway refused, so the outage page shows sent and failed."""
+    event = OutageEvent.objects.create(
+        outage=outage, at=now, kind=OutageEvent.Kind.REGISTERED, actor_label="demo"
+    )
+    outage.customers_covered = outage_customers_covered(outage).count()
+    outage.save(update_fields=["customers_covered"])
+    outage_notices_create(outage=outage, event=event, now=now)
+    notices = OutageNotice.objects.filter(event=event)
+    notices.update(state=OutageNotice.State.SENT, attempts=1, sent_at=now + timedelta(seconds=20))
+    first = notices.order_by("pk").first()
+    if first is not None:
+        notices.filter(pk=first.pk).update(
+            state=OutageNotice.State.FAILED, sent_at=None, last_error="HTTP 400"
+        )
 
 
 def _frequent_outages(customer: Customer, now: datetime) -> None:
