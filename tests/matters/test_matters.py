@@ -274,3 +274,14 @@ def test_the_list_asks_the_same_number_of_queries_however_many_filings(
     with django_assert_num_queries(len(few.captured_queries)):
         page = client.get(reverse("matters:list")).content.decode()
     assert page.count("data-matter=") == 6
+
+
+def test_the_admin_lists_filings_and_the_levels_but_files_nothing(
+    client, erin, dave_actor, urban_area
+):
+    _filed(dave_actor, [urban_area])
+    client.force_login(erin)
+    listed = client.get(reverse("admin:matters_importantmatter_changelist"))
+    assert listed.status_code == 200 and "营销系统升级暂停缴费" in listed.content.decode()
+    assert client.get(reverse("admin:matters_importantmatter_add")).status_code == 403
+    assert client.get(reverse("admin:outages_frequentoutagelevel_changelist")).status_code == 200
