@@ -313,13 +313,13 @@ def frequent_outage_tables(ranking: Any) -> dict[str, Table]:
     for key, title, header, rows in (
         (
             "frequent_feeders",
-            _("Outages by feeder in the %(days)s days to %(to)s"),
+            _("Outages by feeder (%(days)s days to %(to)s)"),
             _("Feeder"),
             feeders,
         ),
         (
             "frequent_transformer_areas",
-            _("Outages by transformer area in the %(days)s days to %(to)s"),
+            _("Outages by transformer area (%(days)s days to %(to)s)"),
             _("Transformer area"),
             transformer_areas,
         ),

@@ -347,6 +347,7 @@ class FrequentOutageLevel(models.Model):
                 fields=["is_active"],
                 condition=Q(is_active=True),
                 name="frequent_outage_level_one_active",
+                violation_error_message=_("Only one set of levels can be active at a time."),
             ),
             models.CheckConstraint(
                 condition=Q(window_days__gte=1)

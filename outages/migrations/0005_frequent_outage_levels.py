@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='frequentoutagelevel',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='frequent_outage_level_one_active'),
+            constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='frequent_outage_level_one_active', violation_error_message='Only one set of levels can be active at a time.'),
         ),
         migrations.AddConstraint(
             model_name='frequentoutagelevel',

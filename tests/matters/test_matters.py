@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 from outage_cast import bj
 
 from matters import selectors
@@ -53,12 +54,16 @@ def test_a_filing_keeps_its_period_areas_script_and_who_filed_it(dave, dave_acto
 
 
 def test_an_end_before_the_start_is_refused_on_the_end_field(dave_actor, urban_area):
-    with pytest.raises(DomainError) as error:
+    with translation.override("en"), pytest.raises(DomainError) as error:
         _filed(dave_actor, [urban_area], valid_to=NOW - timedelta(days=1))
-    assert error.value.field_errors == {"valid_to": ["The end must come after the start."]} or list(
-        error.value.field_errors
-    ) == ["valid_to"]
+    assert error.value.field_errors == {"valid_to": ["The end must come after the start."]}
     assert not ImportantMatter.objects.exists()
+
+
+def test_an_end_equal_to_the_start_is_refused_too(dave_actor, urban_area):
+    with pytest.raises(DomainError) as error:
+        _filed(dave_actor, [urban_area], valid_from=NOW, valid_to=NOW)
+    assert list(error.value.field_errors) == ["valid_to"]
 
 
 def test_a_filing_without_areas_subject_or_script_is_refused_field_by_field(dave_actor):
@@ -269,3 +274,14 @@ def test_the_list_asks_the_same_number_of_queries_however_many_filings(
     with django_assert_num_queries(len(few.captured_queries)):
         page = client.get(reverse("matters:list")).content.decode()
     assert page.count("data-matter=") == 6
+
+
+def test_the_admin_lists_filings_and_the_levels_but_files_nothing(
+    client, erin, dave_actor, urban_area
+):
+    _filed(dave_actor, [urban_area])
+    client.force_login(erin)
+    listed = client.get(reverse("admin:matters_importantmatter_changelist"))
+    assert listed.status_code == 200 and "营销系统升级暂停缴费" in listed.content.decode()
+    assert client.get(reverse("admin:matters_importantmatter_add")).status_code == 403
+    assert client.get(reverse("admin:outages_frequentoutagelevel_changelist")).status_code == 200

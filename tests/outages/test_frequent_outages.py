@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 from outage_cast import bj
 
 from outages import selectors
@@ -256,3 +257,12 @@ def test_the_badge_drops_a_level_the_second_the_oldest_outage_leaves_the_window(
 
     assert badge_at(oldest + WINDOW) == "badge frequent-outage frequent"
     assert badge_at(oldest + WINDOW + timedelta(seconds=1)) == "badge frequent-outage warning"
+
+
+def test_a_second_active_set_of_levels_is_refused_with_a_message():
+    from django.core.exceptions import ValidationError
+
+    second = FrequentOutageLevel(window_days=30, warning_count=2, frequent_count=3)
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        second.full_clean()
+    assert "Only one set of levels can be active at a time." in str(error.value)
