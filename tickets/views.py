@@ -416,8 +416,11 @@ def _detail_response(
     ]
     if Action.HANDBACK in actions:
         # Resolve and reply are the same move as the hand-back (回单) there: one form, under
-        # the name the unit knows it by.
-        actions = [a for a in actions if a not in (Action.RESOLVE, Action.REPLY)]
+        # the name the unit knows it by — unless one of them was just sent and is refused,
+        # which then shows again with its messages.
+        same = {Action.RESOLVE, Action.REPLY}
+        hidden = {Action.HANDBACK} if same & set(forms or {}) else same
+        actions = [a for a in actions if a not in hidden]
     units = (
         list(
             HandlingUnit.objects.filter(is_active=True)
