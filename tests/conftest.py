@@ -39,6 +39,7 @@ REFERENCE_DATA = [
     ("sla.migrations.0003_seed_holidays", "seed"),
     ("outages.migrations.0003_seed_timer_rules", "seed"),
     ("customers.migrations.0004_routing_rules", "seed"),
+    ("sla.migrations.0009_two_stage_rules", "seed"),
 ]
 
 
