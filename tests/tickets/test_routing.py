@@ -6,6 +6,8 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.test import Client
+from django.urls import reverse
 from order_cast import take_order
 
 from customers.models import HandlingUnit, RoutingRule, ServiceArea
@@ -220,3 +222,26 @@ def test_the_migration_writes_the_old_routing_as_rules(db):
     assert centre.is_fallback
     assert _route("report", plain) == centre
     assert RoutingRule.objects.filter(unit=hall).count() == 1
+
+
+def test_the_agent_is_told_when_the_order_just_taken_could_not_be_sent_on(
+    alice, urban_customer, centre
+):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(alice)
+    intake = reverse("tickets:intake")
+    response = client.post(
+        intake,
+        {
+            "caller_phone": "13800000001",
+            "customer": urban_customer.pk,
+            "category": "complaint",
+            "subtype": SubType.objects.get(code="complaint-conduct").pk,
+            "party": "城东营业厅",
+            "description": "营业员态度恶劣",
+        },
+    )
+    assert response.status_code == 302  # taken, not refused
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="done-unrouted"' in page
+    assert "Not sent on: no unit receives it." in page
