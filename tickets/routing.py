@@ -96,8 +96,3 @@ def _area_and_fallback_units(service_area: ServiceArea | None) -> dict[str, Hand
         "station": by_id.get(station_id) if station_id else None,
         "fallback": next((unit for unit in units if unit.is_fallback), None),
     }
-
-
-def fallback_unit() -> HandlingUnit | None:
-    """The active fallback unit, if there is one (for the admin's and the wallboard's notes)."""
-    return HandlingUnit.objects.filter(is_fallback=True, is_active=True).first()
