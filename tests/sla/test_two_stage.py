@@ -18,6 +18,7 @@ from sla.models import Breach, SlaRule, Timer
 from sla.selectors import deadlines_for, rules_cache_clear
 from sla.services import timers as sla_timers
 from sla.services.rules import sla_rule_revise
+from tickets import services
 from tickets.models import SubType
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -246,3 +247,26 @@ def test_the_admin_refuses_switching_on_the_second_stage_before_the_first(erin):
     assert "first stage" in errors["start_event"][0]
     reply.refresh_from_db()
     assert not reply.is_active
+
+
+@pytest.mark.skipif(
+    not hasattr(services, "ticket_handback"),
+    reason="the hand-back and the centre's check land with the life-cycle actions",
+)
+def test_the_two_stages_through_the_order_s_own_actions(alice_actor, carol, urban_customer):
+    """The same reconnection, handed back (回单) and checked (回单审核) through the ticket
+    services, which emit `handed_back` and `checked` themselves."""
+    _switch_on(*_stages(), now=bj(1, 1))
+    with time_machine.travel(bj(6, 3, 10), tick=False):  # Tuesday
+        ticket = _reconnect(alice_actor, urban_customer)
+    unit_member = services.Actor(user=carol)  # of the department that receives it
+    with time_machine.travel(bj(6, 3, 11), tick=False):
+        ticket = services.ticket_acknowledge(ticket=ticket, actor=unit_member)
+    assert deadlines_for(ticket) == {"handling": bj(6, 4, 10)}
+    with time_machine.travel(bj(6, 4, 8), tick=False):
+        ticket = services.ticket_handback(ticket=ticket, actor=unit_member, work_done="已复电")
+    assert deadlines_for(ticket) == {"reply": bj(6, 5, 8)}
+    with time_machine.travel(bj(6, 4, 15), tick=False):
+        ticket = services.ticket_check_accept(ticket=ticket, actor=alice_actor)
+    assert "reply" not in deadlines_for(ticket) and "handling" not in deadlines_for(ticket)
+    assert not Breach.objects.filter(ticket=ticket).exists()
