@@ -38,6 +38,7 @@ REFERENCE_DATA = [
     ("sla.migrations.0002_seed_default_rules", "seed"),
     ("sla.migrations.0003_seed_holidays", "seed"),
     ("outages.migrations.0003_seed_timer_rules", "seed"),
+    ("outages.migrations.0005_frequent_outage_levels", "seed"),
     ("customers.migrations.0004_routing_rules", "seed"),
     ("sla.migrations.0009_two_stage_rules", "seed"),
 ]
