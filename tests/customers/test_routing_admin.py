@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from customers.models import HandlingUnit, RoutingRule
 from tickets.models import SubType
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after():
+    # A request in English leaves English active in this thread (LocaleMiddleware): put
+    # the default back, so the tests after this one see Chinese as they expect.
+    yield
+    translation.deactivate()
+
 
 RULE_ADD = "/admin/customers/routingrule/add/"
 

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from order_cast import take_order
 
 from customers.models import HandlingUnit
@@ -13,6 +14,14 @@ from dashboard import selectors
 from tickets import services
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after():
+    # A request in English leaves English active in this thread (LocaleMiddleware): put
+    # the default back, so the tests after this one see Chinese as they expect.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import Client
+from django.utils import translation
 from order_cast import take_order
 
 from sla.checker import sla_check
@@ -23,6 +24,14 @@ from tickets.models import SubType
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after():
+    # A request in English leaves English active in this thread (LocaleMiddleware): put
+    # the default back, so the tests after this one see Chinese as they expect.
+    yield
+    translation.deactivate()
 
 
 def bj(month, day, hour=0, minute=0):

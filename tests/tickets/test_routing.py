@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from order_cast import take_order
 
 from customers.models import HandlingUnit, RoutingRule, ServiceArea
@@ -15,6 +16,15 @@ from tickets import routing, services
 from tickets.models import Status, SubType, TicketEvent
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after():
+    # A request in English leaves English active in this thread (LocaleMiddleware): put
+    # the default back, so the tests after this one see Chinese as they expect.
+    yield
+    translation.deactivate()
+
 
 Target = RoutingRule.Target
 
