@@ -15,7 +15,14 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import AreaType, Customer, CustomerPhone, HandlingUnit, ServiceArea
+from customers.models import (
+    AreaType,
+    Customer,
+    CustomerPhone,
+    HandlingUnit,
+    RoutingRule,
+    ServiceArea,
+)
 from customers.validators import resident_id_check_digit
 from knowledge.models import Article, ArticleCategory
 from matters.models import ImportantMatter
@@ -290,6 +297,48 @@ def _units(users: dict[str, User]) -> dict[str, HandlingUnit]:
         unit.supervisors.add(*(users[s] for s in supervisors))
         units[code] = unit
     return units
+
+
+def _routing(units: dict[str, HandlingUnit], areas: dict[str, ServiceArea]) -> None:
+    """Routing rules (admin → 派单规则): each unit's categories, one sub-type rule, the
+    suburb's supply station preferred for applications, the centre as the fallback unit."""
+    for code, _name, _kind, _parent, categories, _members, _supervisors in UNITS:
+        for category in categories:
+            RoutingRule.objects.get_or_create(
+                category=category,
+                subtype=None,
+                service_area=None,
+                target=RoutingRule.Target.UNIT,
+                unit=units[code],
+                defaults={"priority": 100},
+            )
+    # 业扩工程 complaints concern connection works: the business hall answers them.
+    RoutingRule.objects.get_or_create(
+        category=Category.COMPLAINT,
+        subtype=SubType.objects.get(code="complaint-expansion"),
+        target=RoutingRule.Target.UNIT,
+        unit=units["hall-business"],
+        defaults={"note": "业扩工程投诉由营业厅答复"},
+    )
+    station, _ = HandlingUnit.objects.get_or_create(
+        code="station-suburb",
+        defaults={
+            "name": "城郊供电所",
+            "kind": HandlingUnit.Kind.STATION,
+            "parent": units["centre"],
+            "phone": "95598",
+        },
+    )
+    ServiceArea.objects.filter(pk=areas["suburb"].pk, station__isnull=True).update(station=station)
+    RoutingRule.objects.get_or_create(
+        category=Category.APPLICATION,
+        subtype=None,
+        service_area=None,
+        target=RoutingRule.Target.AREA_STATION,
+        defaults={"priority": 10, "note": "业务受理优先派本区供电所"},
+    )
+    if not HandlingUnit.objects.filter(is_fallback=True).exists():
+        HandlingUnit.objects.filter(pk=units["centre"].pk).update(is_fallback=True)
 
 
 def _areas(units: dict[str, HandlingUnit]) -> dict[str, ServiceArea]:
@@ -835,6 +884,7 @@ def seed_demo(*, now: datetime | None = None) -> SeedReport:
         users = _users()
         units = _units(users)
         areas = _areas(units)
+        _routing(units, areas)
         customers = _customers(areas, rng)
         _outages(areas, now)
         _frequent_outages(customers[0], now)

@@ -235,8 +235,41 @@ def ticket_create(
                     now=now,
                 )
         if dispatch:
-            return ticket_dispatch(ticket=ticket, actor=actor, unit=handling_unit, now=now)
+            unit = handling_unit or _routed_unit(ticket)
+            if unit is None:
+                return _keep_unrouted(ticket, actor=actor, now=now)
+            return ticket_dispatch(ticket=ticket, actor=actor, unit=unit, now=now)
         return ticket
+
+
+def _routed_unit(ticket: Ticket) -> HandlingUnit | None:
+    """The unit the routing rules send the order to (`tickets.routing`), or None."""
+    return routing.unit_for(
+        category=ticket.category,
+        service_area=ticket.service_area,
+        subtype_id=ticket.subtype_id,
+        detail_id=ticket.detail_id,
+    )
+
+
+def _keep_unrouted(ticket: Ticket, *, actor: Actor, now: datetime) -> Ticket:
+    """No rule and not even the fallback unit receives the order: it is still taken (a
+    caller is never turned away for the centre's configuration) and waits, accepted and
+    marked in `to_complete`, on the supervisors' wallboard until someone dispatches it."""
+    ticket.to_complete = [*ticket.to_complete, routing.UNROUTED]
+    _event(
+        ticket,
+        at=now,
+        kind=TicketEvent.Kind.NOTE,
+        actor=actor,
+        note=_(
+            "No routing rule and no fallback unit receives this order: it waits on the "
+            "supervisors' wallboard for a unit."
+        ),
+        data={"unrouted": True},
+    )
+    ticket.save(update_fields=["to_complete", "updated_at"])
+    return ticket
 
 
 def _outage_covering(ticket: Ticket, *, now: datetime) -> Outage | None:
@@ -333,13 +366,9 @@ def ticket_dispatch(
     now = _now(now)
     # One lock and one check: a refused move is refused before any routing is looked up.
     locked, allowed = _lock_allowed(ticket, action=Action.DISPATCH)
-    target_unit = (
-        unit
-        or locked.handling_unit
-        or routing.unit_for(category=locked.category, service_area=locked.service_area)
-    )
+    target_unit = unit or locked.handling_unit or _routed_unit(locked)
     if target_unit is None:
-        message = _("No handling unit receives this order; choose one.")
+        message = _("No routing rule and no fallback unit receives this order; choose one.")
         raise DomainError(message, field_errors={"handling_unit": [message]})
     locked, _source = _record_move(
         locked,
@@ -352,8 +381,13 @@ def ticket_dispatch(
     )
     locked.handling_unit = target_unit
     locked.dispatched_at = now
+    fields = ["handling_unit", "dispatched_at"]
+    if routing.UNROUTED in locked.to_complete:
+        # Routed at last: off the wallboard's unrouted list.
+        locked.to_complete = [item for item in locked.to_complete if item != routing.UNROUTED]
+        fields.append("to_complete")
     _sla(locked, event="dispatched", at=now)
-    _save(locked, ["handling_unit", "dispatched_at"])
+    _save(locked, fields)
     return locked
 
 

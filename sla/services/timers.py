@@ -191,7 +191,15 @@ def _start(
     rules = selectors.rules_starting_on(events=[event], at=ticket.created_at)
     if not rules:
         return []
-    best = selectors.rules_best_for(rules, ticket)
+    # The most specific rule of each timer decides, then its own start event: a timer whose
+    # winning rule starts on another event (a two-stage limit's second stage, which starts
+    # when the unit hands the order back) does not start now on a general rule.
+    named = selectors.rules_named(names={rule.name for rule in rules}, at=ticket.created_at)
+    best = {
+        name: rule
+        for name, rule in selectors.rules_best_for(named, ticket).items()
+        if rule.start_event == event
+    }
     running_names = {t.name for t in running}
     if event == Event.CALL_ENDED and not new:
         # The call ends once; a clock it started (and that dispatch stopped) is not restarted.
