@@ -61,6 +61,8 @@ UNIT_PAGE = UNIT_ROLES | WATCH
 OUTAGE_READERS = EVERY_ROLE
 OUTAGE_DESK = frozenset({R.CREW, R.SUPERVISOR, R.ADMIN})
 OUTAGE_SUPERVISORS = frozenset({R.SUPERVISOR, R.ADMIN})
+# Return visits (回访): agents make the calls, supervisors too (and watch the quality).
+VISIT_DESK = frozenset({R.AGENT, R.SUPERVISOR, R.ADMIN})
 
 
 # --- Rows: which orders (and other rows) a role sees once past the gate ------------------
@@ -221,6 +223,11 @@ PAGES: dict[str, Page] = {
     "outages:dispatch": _for(OUTAGE_DESK, "POST"),
     "outages:authority": _for(OUTAGE_SUPERVISORS, "POST"),
     "outages:end": _for(OUTAGE_DESK, "POST"),
+    # Return visits: the queue, one order's visit (404 for an order one may not see), one
+    # outage's visit.
+    "visits:queue": _for(VISIT_DESK),
+    "visits:ticket": _for(VISIT_DESK, "GET", "POST", rows=Rows.ORDERS),
+    "visits:outage": _for(VISIT_DESK, "GET", "POST"),
     # The supervisors' pages.
     "dashboard:wallboard": _for(WATCH),
     "dashboard:wallboard_live": _for(WATCH),

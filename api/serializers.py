@@ -511,6 +511,15 @@ class VisitInputSerializer(NoteInputSerializer):
         choices=Satisfaction.choices,
         help_text=_("The customer's verdict; dissatisfied reopens the order (back to dispatched)."),
     )
+    reason = StrictCharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "Dissatisfied only, and then required: the reason code (attitude, repair-quality, "
+            "arrival-time, not-fixed, other; the list is data, edited in the admin)."
+        ),
+    )
 
 
 class CancelInputSerializer(ActionInputSerializer):

@@ -31,6 +31,8 @@ REFERENCE_DATA = [
     ("sla.migrations.0002_seed_default_rules", "seed"),
     ("sla.migrations.0003_seed_holidays", "seed"),
     ("outages.migrations.0003_seed_timer_rules", "seed"),
+    ("sla.migrations.0008_seed_visit_rule", "seed"),
+    ("visits.migrations.0002_seed_reasons", "seed"),
 ]
 
 
