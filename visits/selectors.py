@@ -163,20 +163,20 @@ def visit_reasons_active() -> list[VisitReason]:
     return list(VisitReason.objects.filter(is_active=True))
 
 
-def visit_counts_by_unit(
-    *, start: datetime, end: datetime, unit_id: int | None = None
-) -> list[dict]:
+def visit_counts_by_unit(*, start: datetime, end: datetime, unit: str = "") -> list[dict]:
     """Visits closed in [start, end) per handling unit: done, dissatisfied, unreachable.
 
     One row per visit, whatever the orders it answered for (an outage's visit counts once);
     a dissatisfied visit counts against the unit that handled the order when it was visited.
-    Read through `visit_closed_unit_idx`.
+    `unit`: a handling unit's code (the report's filter), blank for every unit. Read
+    through `visit_closed_unit_idx`.
     """
     rows = Visit.objects.filter(closed_at__gte=start, closed_at__lt=end).exclude(
         status=VisitStatus.OPEN
     )
-    if unit_id is not None:
-        rows = rows.filter(handling_unit_id=unit_id)
+    if unit:
+        # The report's filter is a unit code.
+        rows = rows.filter(handling_unit__code=unit)
     return list(
         rows.values("handling_unit_id", "handling_unit__name")
         .order_by()

@@ -198,7 +198,8 @@ def test_the_reply_stops_the_complaint_clock(
         now=bj(2025, 6, 5, 9, 0),
     )
     assert Timer.objects.get(ticket=ticket, name="reply").stopped_at == bj(2025, 6, 5, 9, 0)
-    assert deadlines_for(ticket) == {}
+    # Resolved by the reply: only the return-visit window (24 h) runs now.
+    assert deadlines_for(ticket) == {"visit": bj(2025, 6, 6, 9, 0)}
 
 
 def test_restoration_is_off_by_default_and_runs_from_arrival_once_switched_on(

@@ -13,7 +13,6 @@ from order_cast import take_order
 from outage_cast import fault
 
 from outages import services as outage_services
-from servicedesk.actors import Actor
 from servicedesk.errors import DomainError, NotAllowed
 from sla.checker import sla_check
 from sla.models import Breach, Timer, TimerName
