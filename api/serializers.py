@@ -516,8 +516,9 @@ class VisitInputSerializer(NoteInputSerializer):
         required=False,
         allow_blank=True,
         help_text=_(
-            "Dissatisfied only, and then required: the reason code (attitude, repair-quality, "
-            "arrival-time, not-fixed, other; the list is data, edited in the admin)."
+            "Dissatisfied only: why, as a reason code (attitude, repair-quality, arrival-time, "
+            "not-fixed, other; the list is data, edited in the admin). Optional; an unknown "
+            "or retired code answers 400."
         ),
     )
 
