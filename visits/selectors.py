@@ -15,7 +15,8 @@ from tickets.models import Satisfaction, Status, Ticket
 from tickets.selectors import ticket_get_for_user
 from visits.models import Visit, VisitAttempt, VisitReason, VisitStatus
 
-QUEUE_LIMIT = 100
+# One screen of calls to make; the next ones come up as these are done.
+QUEUE_LIMIT = 50
 
 
 @dataclass
@@ -23,6 +24,8 @@ class QueueItem:
     """One line of the queue: an order (with its visit clock) or an outage."""
 
     due_at: datetime
+    url: str = ""  # the visit page, set by the view
+    category: str = ""  # the order category label, set by the view
     ticket: Ticket | None = None
     timer: Timer | None = None
     outage: Outage | None = None
@@ -70,7 +73,16 @@ def visit_queue(*, limit: int = QUEUE_LIMIT) -> Queue:
     """
     timers = list(
         Timer.objects.filter(name=TimerName.VISIT, stopped_at__isnull=True)
-        .select_related("ticket", "ticket__handling_unit", "ticket__customer")
+        .select_related("ticket", "ticket__handling_unit")
+        # What the queue shows, not the order's every column (its JSON, its texts).
+        .only(
+            "due_at",
+            "breached_at",
+            "ticket__number",
+            "ticket__category",
+            "ticket__status",
+            "ticket__handling_unit__name",
+        )
         .order_by("due_at", "id")[:limit]
     )
     outages = list(

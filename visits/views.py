@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ from accounts.matrix import page
 from servicedesk.actors import Actor
 from servicedesk.errors import DomainError, NotAllowed
 from tickets.forms import add_service_errors
+from tickets.models import Category
 from visits import selectors, services
 from visits.forms import UnreachedForm, VisitForm
 
@@ -23,11 +25,18 @@ from visits.forms import UnreachedForm, VisitForm
 @page("visits:queue")
 def queue(request: HttpRequest) -> HttpResponse:
     """Resolved orders and ended outages waiting for their return visit, nearest deadline first."""
-    return render(
-        request,
-        "visits/queue.html",
-        {"queue": selectors.visit_queue(), "now": timezone.now()},
-    )
+    queue = selectors.visit_queue()
+    # Links and labels worked out once, not once per row: the page lists up to 50 lines.
+    order_url = reverse("visits:ticket", args=["0"])[:-2]
+    outage_url = reverse("visits:outage", args=["0"])[:-2]
+    categories = dict(Category.choices)
+    for item in queue.items:
+        if item.ticket:
+            item.url = f"{order_url}{item.ticket.number}/"
+            item.category = categories.get(item.ticket.category, "")
+        else:
+            item.url = f"{outage_url}{item.outage.number}/"
+    return render(request, "visits/queue.html", {"queue": queue, "now": timezone.now()})
 
 
 def _respond(request, visit_page, *, form=None, unreached=None, error="", status=200):
