@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from tickets.models import Satisfaction
 from visits.models import VisitReason
@@ -12,9 +11,9 @@ from visits.models import VisitReason
 # What the agent asks on the phone: satisfied, basically satisfied, dissatisfied. "Basically
 # satisfied" (基本满意) is stored as the order's `neutral` level (tickets.models.Satisfaction).
 VERDICTS = [
-    (Satisfaction.SATISFIED.value, pgettext_lazy("return visit", "Satisfied")),
+    (Satisfaction.SATISFIED.value, _("Satisfied")),
     (Satisfaction.NEUTRAL.value, _("Basically satisfied")),
-    (Satisfaction.DISSATISFIED.value, pgettext_lazy("return visit", "Dissatisfied")),
+    (Satisfaction.DISSATISFIED.value, _("Dissatisfied")),
 ]
 
 

@@ -112,7 +112,7 @@ def visit_record(
     locked = _ticket_visitable(ticket)
     visit = _open_visit(ticket=locked, now=now)
     visit.handling_unit_id = locked.handling_unit_id
-    ticket_services.ticket_visit(
+    visit.ticket = ticket_services.ticket_visit(
         ticket=locked,
         actor=actor,
         satisfaction=satisfaction,
@@ -180,7 +180,7 @@ def visit_attempt_unreached(
     closing = note or _("Could not reach the customer after %(n)s attempts.") % {
         "n": visit.attempts
     }
-    ticket_services.ticket_visit(
+    visit.ticket = ticket_services.ticket_visit(
         ticket=locked, actor=actor, unreachable=True, note=closing, now=now
     )
     visit.handling_unit_id = locked.handling_unit_id
