@@ -388,11 +388,10 @@ def test_the_order_api_visit_takes_the_reason_code(
         content_type="application/json",
         **api_client.headers,
     )
-    assert (
-        bad.status_code == 400 and "reason" in bad.json()["errors"]
-        if "errors" in bad.json()
-        else bad.status_code == 400
-    )
+    assert bad.status_code == 400
+    assert list(bad.json()["errors"]) == ["reason"]
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
     ok = client.post(
         url,
         {"satisfaction": "dissatisfied", "reason": "repair-quality"},
@@ -401,3 +400,62 @@ def test_the_order_api_visit_takes_the_reason_code(
     )
     assert ok.status_code == 200 and ok.json()["status"] == "dispatched"
     assert Visit.objects.get(ticket=ticket).reason.code == "repair-quality"
+
+
+# --- The pages ------------------------------------------------------------------------------
+
+
+def test_the_outage_page_records_its_one_visit_for_every_order(
+    client, alice, alice_actor, urban_customer, urban_crew
+):
+    outage = _ended_outage(alice_actor, urban_customer, calls=2)
+    client.force_login(alice)
+    url = reverse("visits:outage", args=[outage.number])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'id="orders-covered">2<' in page.content.decode()
+    done = client.post(url, {"outcome": "record", "satisfaction": "satisfied"})
+    assert done.status_code == 302
+    assert set(outage.tickets.values_list("status", flat=True)) == {Status.VISITED}
+    again = client.post(url, {"outcome": "record", "satisfaction": "satisfied"})
+    assert again.status_code == 409
+    assert Visit.objects.filter(outage=outage).count() == 1
+
+
+def test_the_page_counts_an_unreached_call_and_says_when_to_try_again(
+    client, alice, alice_actor, urban_customer, urban_crew
+):
+    ticket = _resolved_repair(alice_actor, urban_customer, urban_crew)
+    client.force_login(alice)
+    url = reverse("visits:ticket", args=[ticket.number])
+    first = client.post(url, {"outcome": "unreached", "note": "无人接听"}, follow=True)
+    assert first.status_code == 200
+    assert "无人接听" not in first.content.decode()  # back on the queue
+    row = [i for i in first.context["queue"].items if i.ticket and i.ticket.pk == ticket.pk][0]
+    assert row.visit.attempts == 1
+    too_soon = client.post(url, {"outcome": "unreached"})
+    assert too_soon.status_code == 400
+    assert VisitAttempt.objects.filter(visit__ticket=ticket).count() == 1
+    page = client.get(url)
+    assert "无人接听" in page.content.decode()
+
+
+def test_an_order_not_resolved_offers_no_visit(
+    client, alice, alice_actor, urban_customer, urban_crew
+):
+    open_order = take_order(
+        actor=alice_actor,
+        category="repair",
+        caller_phone="13800000001",
+        description="x",
+        customer=urban_customer,
+        dispatch=True,
+        handling_unit=urban_crew,
+    )
+    client.force_login(alice)
+    url = reverse("visits:ticket", args=[open_order.number])
+    assert 'id="visit-not-due"' in client.get(url).content.decode()
+    refused = client.post(url, {"outcome": "record", "satisfaction": "satisfied"})
+    assert refused.status_code == 409
+    open_order.refresh_from_db()
+    assert open_order.status == Status.DISPATCHED
