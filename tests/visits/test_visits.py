@@ -459,3 +459,29 @@ def test_an_order_not_resolved_offers_no_visit(
     assert refused.status_code == 409
     open_order.refresh_from_db()
     assert open_order.status == Status.DISPATCHED
+
+
+def test_the_order_page_links_to_its_return_visit_page(
+    client, alice, alice_actor, urban_customer, urban_crew
+):
+    ticket = _resolved_repair(alice_actor, urban_customer, urban_crew)
+    client.force_login(alice)
+    page = client.get(reverse("tickets:detail", args=[ticket.number]))
+    assert reverse("visits:ticket", args=[ticket.number]) in page.content.decode()
+
+
+def test_the_reasons_are_seeded_and_kept_in_the_admin(client, erin):
+    from visits.models import VisitReason
+
+    assert list(VisitReason.objects.values_list("code", flat=True)) == [
+        "attitude",
+        "repair-quality",
+        "arrival-time",
+        "not-fixed",
+        "other",
+    ]
+    assert VisitPolicy.current().max_attempts == 3
+    client.force_login(erin)
+    assert client.get(reverse("admin:visits_visitreason_changelist")).status_code == 200
+    assert client.get(reverse("admin:visits_visitpolicy_changelist")).status_code == 200
+    assert client.get(reverse("admin:visits_visit_changelist")).status_code == 200
