@@ -65,6 +65,8 @@ OUTAGE_SUPERVISORS = frozenset({R.SUPERVISOR, R.ADMIN})
 # (who read them on the caller's card) and the centre manager read the list too.
 MATTER_READERS = frozenset({R.AGENT, R.SUPERVISOR, R.MANAGER, R.ADMIN})
 MATTER_FILERS = frozenset({R.SUPERVISOR, R.ADMIN})
+# Return visits (回访): agents make the calls, supervisors too (and watch the quality).
+VISIT_DESK = frozenset({R.AGENT, R.SUPERVISOR, R.ADMIN})
 
 
 # --- Rows: which orders (and other rows) a role sees once past the gate ------------------
@@ -247,6 +249,11 @@ PAGES: dict[str, Page] = {
     "matters:list": _for(MATTER_READERS),
     "matters:create": _for(MATTER_FILERS, "GET", "POST"),
     "matters:edit": _for(MATTER_FILERS, "GET", "POST"),
+    # Return visits: the queue, one order's visit (404 for an order one may not see), one
+    # outage's visit.
+    "visits:queue": _for(VISIT_DESK),
+    "visits:ticket": _for(VISIT_DESK, "GET", "POST", rows=Rows.ORDERS),
+    "visits:outage": _for(VISIT_DESK, "GET", "POST"),
     # The supervisors' pages.
     "dashboard:wallboard": _for(WATCH),
     "dashboard:wallboard_live": _for(WATCH),

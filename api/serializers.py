@@ -545,6 +545,16 @@ class VisitInputSerializer(NoteInputSerializer):
         choices=Satisfaction.choices,
         help_text=_("The customer's verdict; dissatisfied reopens the order (back to dispatched)."),
     )
+    reason = StrictCharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "Dissatisfied only: why, as a reason code (attitude, repair-quality, arrival-time, "
+            "not-fixed, other; the list is data, edited in the admin). Optional; an unknown "
+            "or retired code answers 400."
+        ),
+    )
 
 
 class CancelInputSerializer(ActionInputSerializer):

@@ -62,6 +62,7 @@ from tickets import services as ticket_services
 from tickets.lifecycle import Action, target_of
 from tickets.models import Ticket
 from tickets.permissions import ticket_action_allowed
+from visits import services as visit_services
 
 
 class ApiView(APIView):
@@ -308,7 +309,7 @@ TicketReplyApi = _action_api(
 )
 TicketVisitApi = _action_api(
     Action.VISIT,
-    ticket_services.ticket_visit,
+    visit_services.ticket_visit_through_visits,
     VisitInputSerializer,
     _("Record the return visit (回访)"),
 )

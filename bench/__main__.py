@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-AREAS = ["sla", "api", "console", "dashboard", "storm"]
+AREAS = ["sla", "api", "console", "dashboard", "storm", "visits"]
 
 
 def main(argv: list[str]) -> int:

@@ -344,6 +344,33 @@ def frequent_outage_tables(ranking: Any) -> dict[str, Table]:
 # --- Drill-down rows as tables ------------------------------------------------------------------
 
 
+def visit_units_table(rows: Iterable[dict[str, Any]]) -> Table:
+    """Return visits per handling unit (visits.selectors.visit_counts_by_unit): what counts
+    against each unit. Unreachable visits are left out of the dissatisfaction rate."""
+    table = Table(
+        "visit_units",
+        _("Return visits by handling unit"),
+        [
+            _("Handling unit"),
+            _("Visited"),
+            _("Dissatisfied"),
+            _("Dissatisfaction rate"),
+            _("Unreachable"),
+        ],
+    )
+    for row in rows:
+        visited = row["visited"]
+        rate = row["dissatisfied"] * 100 / visited if visited else None
+        table.add(
+            row["handling_unit__name"] or _("No unit"),
+            visited,
+            row["dissatisfied"],
+            _pct(rate),
+            row["unreachable"],
+        )
+    return table
+
+
 def _local(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 

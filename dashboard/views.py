@@ -30,6 +30,7 @@ from sla.models import Breach
 from sla.selectors import timers_estimated_running
 from tickets.models import Category
 from tickets.services import ticket_breach_acknowledge
+from visits import selectors as visit_selectors
 
 AREA_LABELS = dict(AreaType.choices)
 PAGE_SIZE = 50
@@ -268,6 +269,10 @@ def report(request):
     ranking = selectors.frequent_outage_ranking(until=min(end, timezone.now()))
     if ranking is not None:
         tables.update(exports.frequent_outage_tables(ranking))
+    # Return visits per unit: visits closed in the period (the visits app's own rows).
+    tables["visit_units"] = exports.visit_units_table(
+        visit_selectors.visit_counts_by_unit(start=start, end=end, unit=filters.get("unit", ""))
+    )
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         chosen = request.GET.get("table", "all")

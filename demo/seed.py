@@ -35,6 +35,7 @@ from servicedesk.errors import DomainError
 from tickets import services
 from tickets.intake import TicketDraft
 from tickets.models import Category, Channel, Satisfaction, Status, SubType, Ticket
+from visits import services as visit_services
 
 DEMO_PASSWORD = "demo12345"
 ACCOUNT_PREFIX = "9500"
@@ -866,9 +867,17 @@ def _order_story(
         + [Satisfaction.SATISFIED] * 3
         + [Satisfaction.DISSATISFIED]
     )
-    ticket = services.ticket_visit(
-        ticket=ticket, actor=agent, satisfaction=satisfaction, note="回访客户", now=step
-    )
+    # Through the return-visit service, so the report's per-unit table has its rows; a
+    # dissatisfied customer gives one of the seeded reasons.
+    dissatisfied = satisfaction == Satisfaction.DISSATISFIED
+    ticket = visit_services.visit_record(
+        ticket=ticket,
+        actor=agent,
+        satisfaction=satisfaction,
+        reason=rng.choice(["not-fixed", "arrival-time", "attitude"]) if dissatisfied else "",
+        note="回访客户",
+        now=step,
+    ).ticket
     if stage == "archived" and ticket.status == "visited":
         ticket = services.ticket_archive(
             ticket=ticket, actor=agent, now=_later(ticket, step, timedelta(minutes=10), now)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "api",
     "privacy",  # who sees personal data in full, and the log of its disclosures
     "dashboard",
+    "visits",  # return visits (回访): the queue, attempts, verdicts
     "accounts",
     "demo",
     "auditlog",  # the change log of configuration data (audit/registry.py says what)

@@ -24,6 +24,7 @@ urlpatterns = [
     path("matters/", include("matters.urls")),
     path("knowledge/", include("knowledge.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("visits/", include("visits.urls")),
     path("sla/", include("sla.urls")),
     path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),

@@ -330,6 +330,13 @@ class Timer(models.Model):
                 condition=Q(stopped_at__isnull=True, estimated=True),
                 name="sla_timer_estimated_idx",
             ),
+            # The return-visit queue: running visit clocks, nearest first. Its predicate is
+            # false for every other clock, so the scanner's writes barely touch it.
+            models.Index(
+                fields=["due_at", "id"],
+                condition=Q(name="visit", stopped_at__isnull=True),
+                name="sla_timer_visit_due_idx",
+            ),
             # Period reports: finished timers by name and start (dispatch average, arrival compliance).
             models.Index(fields=["name", "started_at"], name="sla_timer_name_started_idx"),
         ]

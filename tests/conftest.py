@@ -41,6 +41,8 @@ REFERENCE_DATA = [
     ("outages.migrations.0005_frequent_outage_levels", "seed"),
     ("customers.migrations.0004_routing_rules", "seed"),
     ("sla.migrations.0009_two_stage_rules", "seed"),
+    ("sla.migrations.0008_seed_visit_rule", "seed"),
+    ("visits.migrations.0002_seed_reasons", "seed"),
 ]
 
 

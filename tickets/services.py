@@ -711,15 +711,36 @@ def ticket_record_contact(
 
 @transaction.atomic
 def ticket_visit(
-    *, ticket: Ticket, actor: Actor, satisfaction: str, note: str = "", now: datetime | None = None
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    satisfaction: str = "",
+    reason: str = "",
+    unreachable: bool = False,
+    note: str = "",
+    now: datetime | None = None,
 ) -> Ticket:
     """Record the return visit (回访). A dissatisfied customer reopens the order: it goes
-    back to `dispatched` with its unit and counts against the handler (`reopen_count`)."""
-    if satisfaction not in Satisfaction:
+    back to `dispatched` with its unit and counts against the handler (`reopen_count`).
+
+    `reason` is the dissatisfaction reason code (`visits.VisitReason`, checked by
+    `visits.services`), kept on the timeline. `unreachable`: the customer could not be
+    reached after the last attempt; the visit is closed with no satisfaction, so the order
+    is left out of the satisfaction rate (the visits app counts it as unreachable).
+    Both stop the visit clock (`visited`); a reopening then starts what `reopened` starts.
+    """
+    if unreachable:
+        satisfaction = ""
+    elif satisfaction not in Satisfaction:
         message = _("Choose the customer's satisfaction.")
         raise DomainError(message, field_errors={"satisfaction": [message]})
     now = _now(now)
     dissatisfied = satisfaction == Satisfaction.DISSATISFIED
+    data: dict[str, Any] = {"satisfaction": satisfaction}
+    if reason:
+        data["reason"] = reason
+    if unreachable:
+        data["unreachable"] = True
     locked, _source = _move(
         ticket,
         action=Action.VISIT,
@@ -727,7 +748,7 @@ def ticket_visit(
         now=now,
         note=note,
         target=Status.DISPATCHED if dissatisfied else None,
-        data={"satisfaction": satisfaction},
+        data=data,
     )
     locked.satisfaction, locked.visit_note, locked.visited_at = satisfaction, note, now
     fields = ["satisfaction", "visit_note", "visited_at"]
@@ -735,9 +756,74 @@ def ticket_visit(
         locked.reopen_count += 1
         locked.dispatched_at, locked.acknowledged_at, locked.resolved_at = now, None, None
         fields += ["reopen_count", "dispatched_at", "acknowledged_at", "resolved_at"]
-    _sla(locked, event="reopened" if dissatisfied else "visited", at=now)
+    # The visit is done whatever its verdict: the visit clock stops, then a reopening starts
+    # the clocks that run from it (none by default).
+    _sla(locked, event="visited", at=now)
+    if dissatisfied:
+        _sla(locked, event="reopened", at=now)
     _save(locked, fields)
     return locked
+
+
+def tickets_visit_for_outage(
+    *,
+    outage: Outage,
+    actor: Actor,
+    satisfaction: str = "",
+    reason: str = "",
+    unreachable: bool = False,
+    note: str = "",
+    now: datetime | None = None,
+) -> int:
+    """The outage's one return visit, recorded on every order resolved with it; returns how
+    many orders it moved to `visited`.
+
+    Set-based like `tickets_resolve_for_outage`: one locking read, one UPDATE, one bulk
+    insert of a timeline line each. These orders run no clocks (they were merged) and are
+    not reopened by a dissatisfied verdict: the outage is over; the dissatisfaction is
+    counted once, on the outage's visit (`visits.Visit`).
+    """
+    if not unreachable and satisfaction not in Satisfaction:
+        message = _("Choose the customer's satisfaction.")
+        raise DomainError(message, field_errors={"satisfaction": [message]})
+    satisfaction = "" if unreachable else satisfaction
+    now = _now(now)
+    with transaction.atomic():
+        linked = Ticket.objects.filter(outage=outage, status=Status.RESOLVED)
+        ids = list(linked.select_for_update().order_by("pk").values_list("pk", flat=True))
+        if not ids:
+            return 0
+        Ticket.objects.filter(pk__in=ids).update(
+            status=Status.VISITED,
+            satisfaction=satisfaction,
+            visit_note=note,
+            visited_at=now,
+            updated_at=now,
+        )
+        data: dict[str, Any] = {"outage": outage.number, "satisfaction": satisfaction}
+        if reason:
+            data["reason"] = reason
+        if unreachable:
+            data["unreachable"] = True
+        TicketEvent.objects.bulk_create(
+            (
+                TicketEvent(
+                    ticket_id=pk,
+                    at=now,
+                    kind=TicketEvent.Kind.STATUS,
+                    actor_id=actor.user_id,
+                    actor_label=actor.label,
+                    action=Action.VISIT,
+                    from_status=Status.RESOLVED,
+                    to_status=Status.VISITED,
+                    note=note,
+                    data=data,
+                )
+                for pk in ids
+            ),
+            batch_size=1000,
+        )
+    return len(ids)
 
 
 @transaction.atomic

@@ -42,6 +42,7 @@ from tickets.permissions import (
     ticket_action_possible,
     ticket_actions_for,
 )
+from visits import services as visit_services
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -498,8 +499,9 @@ ACTION_SERVICES: dict[str, Callable] = {
     Action.REPLY: lambda t, a, d: services.ticket_reply(
         ticket=t, actor=a, reply=d["reply"], note=_note(d)
     ),
-    Action.VISIT: lambda t, a, d: services.ticket_visit(
-        ticket=t, actor=a, satisfaction=d["satisfaction"], note=_note(d)
+    # Through the visits app: the visit is counted per unit in the report.
+    Action.VISIT: lambda t, a, d: visit_services.ticket_visit_through_visits(
+        ticket=t, actor=a, satisfaction=d["satisfaction"], reason=d.get("reason", ""), note=_note(d)
     ),
     Action.ARCHIVE: lambda t, a, d: services.ticket_archive(ticket=t, actor=a, note=_note(d)),
     Action.CANCEL: lambda t, a, d: services.ticket_cancel(ticket=t, actor=a, reason=d["reason"]),

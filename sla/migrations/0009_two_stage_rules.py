@@ -73,6 +73,6 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sla", "0007_milestone_timers"), ("tickets", "0002_seed_taxonomy")]
+    dependencies = [("sla", "0008_seed_visit_rule"), ("tickets", "0002_seed_taxonomy")]
 
     operations = [migrations.RunPython(seed, unseed)]

@@ -416,6 +416,13 @@ def _about(route: Route, world: World) -> Iterator[tuple[dict, Ticket | None, st
                 extra = {"field": "phone"} if "field" in parameters else {}
                 yield {"number": order.number, **extra}, order, ""
         return
+    if route.name == "visits:ticket":
+        for order in world.to_read:
+            yield {"number": order.number}, order, ""
+        return
+    if route.name == "visits:outage":
+        yield {"number": world.outage.number}, None, ""
+        return
     if route.name.startswith("outages:") and parameters == ["number"]:
         yield {"number": world.outage.number}, None, ""
         return

@@ -230,8 +230,9 @@ def test_the_xlsx_export_opens_and_holds_every_table(supervisor, day):
         reverse("dashboard:report"), {**REPORT_DAY, "format": "xlsx", "table": "all"}
     )
     workbook = load_workbook(io.BytesIO(response.content))
-    # The ten period tables, the per-unit returns (退单) and the two frequent-outage rankings.
-    assert len(workbook.sheetnames) == 13
+    # The ten period tables, the per-unit returns (退单), the two frequent-outage rankings
+    # and the return visits by handling unit.
+    assert len(workbook.sheetnames) == 14
     summary = workbook[workbook.sheetnames[0]]
     values = {row[0]: row[1] for row in summary.iter_rows(min_row=2, values_only=True)}
     assert values["受理工单数"] == 11

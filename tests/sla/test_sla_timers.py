@@ -198,7 +198,11 @@ def test_the_reply_stops_the_complaint_clock(
         now=bj(2025, 6, 5, 9, 0),
     )
     assert Timer.objects.get(ticket=ticket, name="reply").stopped_at == bj(2025, 6, 5, 9, 0)
+    # The reply is handed back for the centre's check: no clock runs until it is accepted,
+    # then the return-visit window (24 h).
     assert deadlines_for(ticket) == {}
+    services.ticket_check_accept(ticket=ticket, actor=alice_actor, now=bj(2025, 6, 5, 10, 0))
+    assert deadlines_for(ticket) == {"visit": bj(2025, 6, 6, 10, 0)}
 
 
 def test_restoration_is_off_by_default_and_runs_from_arrival_once_switched_on(

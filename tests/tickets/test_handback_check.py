@@ -248,7 +248,8 @@ def test_the_check_clock_runs_from_the_hand_back_to_the_acceptance(repair, crew,
         accepted = services.ticket_check_accept(ticket=repair, actor=alice_actor)
     timer = Timer.objects.get(ticket=repair, name="handling")
     assert timer.stopped_at == NOW + timedelta(minutes=40) and timer.breached_at is None
-    assert accepted.deadlines == {}
+    # Accepted, the order is resolved: only its return-visit window (24 h) runs.
+    assert accepted.deadlines == {"visit": "2026-11-28T10:40:00+08:00"}
 
 
 def test_a_return_sends_the_result_back_on_site_counted_against_the_crew(repair, crew, alice_actor):
