@@ -61,6 +61,10 @@ UNIT_PAGE = UNIT_ROLES | WATCH
 OUTAGE_READERS = EVERY_ROLE
 OUTAGE_DESK = frozenset({R.CREW, R.SUPERVISOR, R.ADMIN})
 OUTAGE_SUPERVISORS = frozenset({R.SUPERVISOR, R.ADMIN})
+# Important service matters (重要服务事项报备): supervisors file and change them; agents
+# (who read them on the caller's card) and the centre manager read the list too.
+MATTER_READERS = frozenset({R.AGENT, R.SUPERVISOR, R.MANAGER, R.ADMIN})
+MATTER_FILERS = frozenset({R.SUPERVISOR, R.ADMIN})
 
 
 # --- Rows: which orders (and other rows) a role sees once past the gate ------------------
@@ -239,6 +243,10 @@ PAGES: dict[str, Page] = {
     "outages:dispatch": _for(OUTAGE_DESK, "POST"),
     "outages:authority": _for(OUTAGE_SUPERVISORS, "POST"),
     "outages:end": _for(OUTAGE_DESK, "POST"),
+    # Important service matters.
+    "matters:list": _for(MATTER_READERS),
+    "matters:create": _for(MATTER_FILERS, "GET", "POST"),
+    "matters:edit": _for(MATTER_FILERS, "GET", "POST"),
     # The supervisors' pages.
     "dashboard:wallboard": _for(WATCH),
     "dashboard:wallboard_live": _for(WATCH),

@@ -1,9 +1,11 @@
 from django.contrib import admin
 
 from outages.models import (
+    FrequentOutageLevel,
     Outage,
     OutageDispatch,
     OutageEvent,
+    OutageNotice,
     OutageTimer,
     OutageTimerRule,
 )
@@ -84,3 +86,29 @@ class OutageTimerRuleAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "minutes", "is_active", "note"]
     list_filter = ["name", "kind", "is_active"]
     list_editable = ["minutes", "is_active"]
+
+
+@admin.register(FrequentOutageLevel)
+class FrequentOutageLevelAdmin(admin.ModelAdmin):
+    """The frequent-outage levels (频繁停电) the caller's card and the report read: one row
+    active at a time; switching it off removes the badge."""
+
+    list_display = ["window_days", "warning_count", "frequent_count", "is_active", "note"]
+    list_editable = ["is_active"]
+
+
+@admin.register(OutageNotice)
+class OutageNoticeAdmin(admin.ModelAdmin):
+    """The text messages to customers, for looking up what one customer was sent: read only."""
+
+    list_display = ["outage", "kind", "phone", "state", "attempts", "sent_at", "last_error"]
+    list_filter = ["state", "kind"]
+    search_fields = ["outage__number", "phone", "customer__account_number"]
+    raw_id_fields = ["outage", "event", "customer"]
+    readonly_fields = [f.name for f in OutageNotice._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -11,9 +11,12 @@ All times are stored in UTC.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from outages.lookups import HasItem
 
 
 class Outage(models.Model):
@@ -109,6 +112,9 @@ class Outage(models.Model):
         verbose_name_plural = _("outages")
         ordering = ["-starts_at"]
         indexes = [
+            # Frequent outages: the outages started in the rolling window (selectors
+            # `outage_count_for_customer`, `outage_ranking`) are found on this index.
+            models.Index(fields=["starts_at"], name="outage_starts_at_idx"),
             # The wallboard's "report to the power authority overdue": rare rows.
             models.Index(
                 fields=["starts_at"],
@@ -311,3 +317,148 @@ class OutageTimer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outage_id} {self.name} → {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class FrequentOutageLevel(models.Model):
+    """The frequent-outage levels (频繁停电): how many outages in a rolling window make a
+    customer, a feeder or a transformer area "warning" and then "frequent".
+
+    Edited by an administrator in the admin; seeded by migration `0005_frequent_outage_levels`
+    with 60 days, warning at 3 and frequent at 4 (the figures of the issue, "3 and 4 in two
+    months"; the regulation excerpts we hold give none). At most one row is active: it is
+    the one the caller's card and the report read. No active row switches the badge off.
+    """
+
+    window_days = models.PositiveSmallIntegerField(
+        _("window (days)"), default=60, help_text=_("Outages started in the last N days count.")
+    )
+    warning_count = models.PositiveSmallIntegerField(_("warning from (outages)"), default=3)
+    frequent_count = models.PositiveSmallIntegerField(_("frequent from (outages)"), default=4)
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("source or note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("frequent-outage levels")
+        verbose_name_plural = _("frequent-outage levels")
+        ordering = ["-is_active", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="frequent_outage_level_one_active",
+                violation_error_message=_("Only one set of levels can be active at a time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(window_days__gte=1)
+                & Q(warning_count__gte=1)
+                & Q(frequent_count__gte=models.F("warning_count")),
+                name="frequent_outage_level_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.window_days}d {self.warning_count}/{self.frequent_count}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.window_days is not None and self.window_days < 1:
+            errors["window_days"] = _("The window is at least one day.")
+        if self.warning_count is not None and self.warning_count < 1:
+            errors["warning_count"] = _("The warning level is at least one outage.")
+        if (
+            self.warning_count is not None
+            and self.frequent_count is not None
+            and self.frequent_count < self.warning_count
+        ):
+            errors["frequent_count"] = _("The frequent level cannot be below the warning level.")
+        if errors:
+            raise ValidationError(errors)
+
+    def level_of(self, count: int) -> str:
+        """ "frequent", "warning" or "" for a number of outages in the window."""
+        if count >= self.frequent_count:
+            return FrequentLevel.FREQUENT
+        if count >= self.warning_count:
+            return FrequentLevel.WARNING
+        return ""
+
+
+class FrequentLevel(models.TextChoices):
+    WARNING = "warning", _("Outage warning")
+    FREQUENT = "frequent", _("Frequent outages")
+
+
+# `feeders__has_item="…"` / `transformer_areas__has_item="…"`: the list holds this string,
+# asked in the database on PostgreSQL and SQLite alike (outages/lookups.py says how).
+Outage._meta.get_field("feeders").register_lookup(HasItem)
+Outage._meta.get_field("transformer_areas").register_lookup(HasItem)
+
+
+class OutageNotice(models.Model):
+    """One text message to one customer about one moment of an outage: registered, its
+    expected restoration changed, power restored (the `OutageEvent` it tells of).
+
+    Written in bulk by `outages.notices.outage_notices_create`, in the same transaction as
+    the outage's event, for every covered customer with a phone number; sent afterwards by
+    Celery tasks (`outages.tasks.outage_notices_send_task`, 500 a task) through the SMS
+    gateway, so the dispatch desk's form never waits for the gateway. The unique
+    (event, customer) key is what keeps a customer to one message per event, whatever the
+    retries; a sender claims rows with a short lease (`claimed_until`) before it sends them.
+    The outage page counts them by state.
+    """
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", _("Outage announced")
+        RESTORATION = "restoration", _("Expected restoration changed")
+        RESTORED = "restored", _("Power restored")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="notices")
+    event = models.ForeignKey(OutageEvent, on_delete=models.CASCADE, related_name="notices")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="outage_notices"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    phone = models.CharField(_("phone"), max_length=20)
+    # The message as it goes out: rendered once, so every retry sends the same words.
+    text = models.CharField(_("message"), max_length=500)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("delivery rounds"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+    # A sender holds the row until then; past it (a worker died) the sweep may queue it again.
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    # After a gateway error: not before then (the task's back-off; the sweep respects it).
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=100, blank=True)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("outage notice")
+        verbose_name_plural = _("outage notices")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "customer"], name="outage_notice_one_per_customer_and_event"
+            )
+        ]
+        indexes = [
+            # The outage page's counts by state.
+            models.Index(fields=["outage", "state"], name="outage_notice_state_idx"),
+            # The sweep: the few rows still pending.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(state="pending"),
+                name="outage_notice_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outage_id} {self.kind} → {self.phone} ({self.state})"
