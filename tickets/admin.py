@@ -75,12 +75,16 @@ class TicketAdmin(admin.ModelAdmin):
         "created_at",
         "dispatched_at",
         "acknowledged_at",
+        "contacted_at",
         "arrived_at",
+        "handed_back_at",
         "resolved_at",
         "visited_at",
         "archived_at",
         "closed_at",
         "call_count",
+        # The check's returns are counted by the service, one timeline event each.
+        "return_count",
     ]
     inlines = [HasteningInline, TicketEventInline]
     show_full_result_count = False

@@ -267,4 +267,9 @@ class ActionForm(forms.Form):
         for name, message in self.REQUIRED.get(self.action, {}).items():
             if not (data.get(name) or "").strip():
                 self.add_error(name, message)
+        code = (data.get("handling_unit") or "").strip()
+        if self.action == "redispatch" and code:
+            # Every message at once: an unknown unit is said beside a missing reason.
+            if not HandlingUnit.objects.filter(code=code, is_active=True).exists():
+                self.add_error("handling_unit", _("Choose an active handling unit."))
         return data
