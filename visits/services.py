@@ -134,7 +134,13 @@ def visit_record(
 
 
 def ticket_visit_through_visits(
-    *, ticket: Ticket, actor: Actor, satisfaction: str, reason: str = "", note: str = "", now=None
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    satisfaction: str,
+    reason: str = "",
+    note: str = "",
+    now: datetime | None = None,
 ) -> Ticket:
     """`visit_record` for the interfaces that answer with the order (the order page, the
     REST API's `visit` action)."""
