@@ -34,7 +34,7 @@ from servicedesk.actors import Actor
 from servicedesk.errors import DomainError
 from tickets import services
 from tickets.intake import TicketDraft
-from tickets.models import Category, Channel, Satisfaction, SubType, Ticket
+from tickets.models import Category, Channel, Satisfaction, Status, SubType, Ticket
 
 DEMO_PASSWORD = "demo12345"
 ACCOUNT_PREFIX = "9500"
@@ -652,12 +652,14 @@ def _orders(
                 "dispatched",
                 "acknowledged",
                 "on_site",
+                "handed_back",
                 "resolved",
                 "visited",
                 "archived",
                 "archived",
                 "archived",
                 "cancelled",
+                "terminated",
             ]
         )
         if age < timedelta(hours=2):
@@ -803,6 +805,14 @@ def _order_story(
     ticket = services.ticket_dispatch(ticket=ticket, actor=agent, now=step)
     if stage == "dispatched":
         return ticket
+    if stage == "terminated":
+        # 服务终止: the claim turned out to be outside the utility's scope.
+        return services.ticket_terminate(
+            ticket=ticket,
+            actor=agent,
+            reason="经核实为小区物业自管设备，不属供电企业服务范围",
+            now=_later(ticket, step, timedelta(minutes=30), now),
+        )
     handler = handler_for[category] or crew_user.get(ticket.handling_unit.code)
     who = services.Actor(user=handler)
     step = _later(ticket, step, timedelta(minutes=rng.randrange(2, 15)), now)
@@ -833,7 +843,22 @@ def _order_story(
             reply="经核实，已向客户说明情况并致歉，客户表示认可。",
             now=step,
         )
-    if stage == "resolved":
+    if ticket.status == Status.HANDED_BACK:
+        # 回单审核: waiting for the agent, or checked — some sent back once (退单) first.
+        if stage == "handed_back":
+            return ticket
+        step = _later(ticket, step, timedelta(minutes=rng.randrange(5, 60)), now)
+        if rng.random() < 0.2:
+            ticket = services.ticket_check_return(
+                ticket=ticket, actor=agent, reason="回单内容不完整，请补充处理过程", now=step
+            )
+            step = _later(ticket, step, timedelta(minutes=rng.randrange(10, 60)), now)
+            ticket = services.ticket_handback(
+                ticket=ticket, actor=who, work_done="已补充处理过程说明", now=step
+            )
+            step = _later(ticket, step, timedelta(minutes=rng.randrange(5, 30)), now)
+        ticket = services.ticket_check_accept(ticket=ticket, actor=agent, now=step)
+    if stage in ("resolved", "handed_back"):
         return ticket
     step = _later(ticket, step, timedelta(hours=rng.randrange(1, 24)), now)
     satisfaction = rng.choice(

@@ -424,6 +424,68 @@ def ticket_record_arrival(
     return locked
 
 
+def _result_recorded(locked: Ticket, *, fields: list[str], now: datetime) -> list[str]:
+    """After the unit's result: handed back for the centre's check (回单), or — for what the
+    agent closes itself — resolved at once. Returns the fields to save."""
+    if locked.status == Status.HANDED_BACK:
+        locked.handed_back_at = now
+        _sla(locked, event="handed_back", at=now)
+        return [*fields, "handed_back_at"]
+    locked.resolved_at = now
+    _sla(locked, event="resolved", at=now)
+    return [*fields, "resolved_at"]
+
+
+def _record_result(
+    ticket: Ticket,
+    *,
+    action: str,
+    actor: Actor,
+    now: datetime,
+    cause: str = "",
+    work_done: str = "",
+    reply: str = "",
+    power_restored: bool = True,
+    power_on_at: datetime | None = None,
+    note: str = "",
+) -> Ticket:
+    """The one way a result is recorded, whether it is called resolve, reply or hand back."""
+    locked, _source = _move(ticket, action=action, actor=actor, now=now, note=note)
+    fields: list[str] = []
+    if cause:
+        locked.cause = cause
+        fields.append("cause")
+    if work_done:
+        locked.work_done = work_done
+        fields.append("work_done")
+    if reply:
+        locked.reply, locked.replied_at = reply, now
+        fields += ["reply", "replied_at"]
+    # A result returned by the check and handed back again keeps the first restoration.
+    if (
+        locked.category == Category.REPAIR
+        and power_restored
+        and not locked.inside_customer_installation
+        and locked.restored_at is None
+    ):
+        locked.restored_at = now
+        fields.append("restored_at")
+    if power_on_at is not None:
+        locked.power_on_at = power_on_at
+        fields.append("power_on_at")
+    if locked.restored_at:
+        _sla(locked, event="restored", at=now)
+    if reply:
+        _sla(locked, event="replied", at=now)
+    _save(locked, _result_recorded(locked, fields=fields, now=now))
+    return locked
+
+
+def _reply_required(ticket: Ticket, reply: str) -> None:
+    if not (reply or "").strip():
+        raise DomainError(_("Write the reply."), field_errors={"reply": [_("Write the reply.")]})
+
+
 @transaction.atomic
 def ticket_resolve(
     *,
@@ -437,50 +499,213 @@ def ticket_resolve(
     note: str = "",
     now: datetime | None = None,
 ) -> Ticket:
-    """Record the result (回单): for a repair the cause, the work done and the restoration."""
-    now = _now(now)
-    locked, _source = _move(ticket, action=Action.RESOLVE, actor=actor, now=now, note=note)
-    locked.resolved_at = now
-    fields = ["resolved_at"]
-    if cause:
-        locked.cause = cause
-        fields.append("cause")
-    if work_done:
-        locked.work_done = work_done
-        fields.append("work_done")
-    if reply:
-        locked.reply, locked.replied_at = reply, now
-        fields += ["reply", "replied_at"]
-    if (
-        locked.category == Category.REPAIR
-        and power_restored
-        and not locked.inside_customer_installation
-    ):
-        locked.restored_at = now
-        fields.append("restored_at")
-    if power_on_at is not None:
-        locked.power_on_at = power_on_at
-        fields.append("power_on_at")
-    if locked.restored_at:
-        _sla(locked, event="restored", at=now)
-    _sla(locked, event="resolved", at=now)
-    _save(locked, fields)
-    return locked
+    """Record the result: for a repair the cause, the work done and the restoration.
+
+    A crew's repair and a finished application go to the centre's check (handed_back,
+    回单); an inquiry answered on the call and a fault guided by phone are resolved at once.
+    """
+    return _record_result(
+        ticket,
+        action=Action.RESOLVE,
+        actor=actor,
+        now=_now(now),
+        cause=cause,
+        work_done=work_done,
+        reply=reply,
+        power_restored=power_restored,
+        power_on_at=power_on_at,
+        note=note,
+    )
 
 
 @transaction.atomic
 def ticket_reply(
     *, ticket: Ticket, actor: Actor, reply: str, note: str = "", now: datetime | None = None
 ) -> Ticket:
-    """Record the written reply to a complaint, a report or a callback inquiry."""
-    if not (reply or "").strip():
-        raise DomainError(_("Write the reply."), field_errors={"reply": [_("Write the reply.")]})
+    """Record the written reply: a complaint's or a report's goes to the centre's check
+    (handed_back, 回单); a callback inquiry's resolves it."""
+    _reply_required(ticket, reply)
+    return _record_result(
+        ticket, action=Action.REPLY, actor=actor, now=_now(now), reply=reply.strip(), note=note
+    )
+
+
+@transaction.atomic
+def ticket_handback(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    cause: str = "",
+    work_done: str = "",
+    reply: str = "",
+    power_restored: bool = True,
+    power_on_at: datetime | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """回单: the unit hands its result back for the centre's check — the same move as
+    resolve (a repair on site, an application) or reply (a complaint, a report), under the
+    name the crew pages and the API use. A complaint or report needs its reply, unless an
+    earlier hand-back that the check returned already wrote one."""
+    if ticket.category in (Category.COMPLAINT, Category.REPORT) and not ticket.reply:
+        _reply_required(ticket, reply)
+    return _record_result(
+        ticket,
+        action=Action.HANDBACK,
+        actor=actor,
+        now=_now(now),
+        cause=cause,
+        work_done=work_done,
+        reply=(reply or "").strip(),
+        power_restored=power_restored,
+        power_on_at=power_on_at,
+        note=note,
+    )
+
+
+def _reason_required(reason: str, message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(message, field_errors={"reason": [message]})
+    return reason
+
+
+@transaction.atomic
+def ticket_check_accept(
+    *, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None
+) -> Ticket:
+    """回单审核: the owning agent (首问负责) or a supervisor accepts the handed-back result;
+    the order is resolved now (and waits for its return visit)."""
     now = _now(now)
-    locked, _source = _move(ticket, action=Action.REPLY, actor=actor, now=now, note=note)
-    locked.reply, locked.replied_at, locked.resolved_at = reply.strip(), now, now
-    _sla(locked, event="replied", at=now)
+    locked, _source = _move(
+        ticket, action=Action.ACCEPT_CHECK, actor=actor, now=now, note=note.strip()
+    )
+    locked.resolved_at = now
+    _sla(locked, event="checked", at=now)
     _sla(locked, event="resolved", at=now)
-    _save(locked, ["reply", "replied_at", "resolved_at"])
+    _save(locked, ["resolved_at"])
+    return locked
+
+
+@transaction.atomic
+def ticket_check_return(
+    *, ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None
+) -> Ticket:
+    """退单: the check sends the result back to the unit, with the reason. The order goes
+    back to where the unit handed it from (a crew on site; a department's order
+    acknowledged, or dispatched if it replied without acknowledging) and the return counts
+    against the unit (`return_count`, and the timeline event names the unit)."""
+    reason = _reason_required(reason, _("Give the reason for returning the order."))
+    now = _now(now)
+    locked, target = _lock_allowed(ticket, action=Action.RETURN_CHECK)
+    if target == Status.ACKNOWLEDGED and locked.acknowledged_at is None:
+        target = Status.DISPATCHED
+    unit = locked.handling_unit
+    locked.return_count += 1
+    locked, _source = _record_move(
+        locked,
+        action=Action.RETURN_CHECK,
+        target=target,
+        actor=actor,
+        now=now,
+        note=reason,
+        data={
+            "unit": locked.handling_unit_id,
+            "unit_name": unit.name if unit else "",
+            "returns": locked.return_count,
+        },
+    )
+    _save(locked, ["return_count"])
+    return locked
+
+
+@transaction.atomic
+def ticket_terminate(
+    *, ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None
+) -> Ticket:
+    """服务终止: the claim is outside the utility's scope (e.g. a fault in equipment the
+    utility does not own or serve). The order closes as terminated with the reason, never as
+    resolved; every clock stops."""
+    reason = _reason_required(reason, _("Give the reason for terminating the service."))
+    now = _now(now)
+    locked, _source = _move(ticket, action=Action.TERMINATE, actor=actor, now=now, note=reason)
+    locked.termination_reason, locked.closed_at = reason[:200], now
+    _sla(locked, event="closed", at=now)
+    _save(locked, ["termination_reason", "closed_at"])
+    return locked
+
+
+@transaction.atomic
+def ticket_redispatch(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    unit: HandlingUnit | None,
+    reason: str,
+    now: datetime | None = None,
+) -> Ticket:
+    """转派: a supervisor or the receiving unit hands the order to another active unit, with
+    the reason, on the timeline. The new unit acknowledges it afresh; the clocks run on as
+    they were (the dispatch clock does not restart, `dispatched_at` keeps the first dispatch,
+    the arrival deadline stays), only their unit follows."""
+    errors: dict[str, list[str]] = {}
+    if unit is None or not unit.is_active:
+        errors["handling_unit"] = [_("Choose an active handling unit.")]
+    elif unit.pk == ticket.handling_unit_id:
+        errors["handling_unit"] = [_("The order is already with this unit; choose another.")]
+    if not (reason or "").strip():
+        errors["reason"] = [_("Give the reason for re-dispatching.")]
+    if errors:
+        raise DomainError(next(iter(errors.values()))[0], field_errors=errors)
+    assert unit is not None
+    now = _now(now)
+    locked, allowed = _lock_allowed(ticket, action=Action.REDISPATCH)
+    previous = locked.handling_unit
+    locked, _source = _record_move(
+        locked,
+        action=Action.REDISPATCH,
+        target=allowed,
+        actor=actor,
+        now=now,
+        note=reason.strip(),
+        data={
+            "from_unit": locked.handling_unit_id,
+            "from_unit_name": previous.name if previous else "",
+            "unit": unit.pk,
+            "unit_name": unit.name,
+        },
+    )
+    locked.handling_unit, locked.handler, locked.acknowledged_at = unit, None, None
+    sla_timers.timers_follow_unit(ticket=locked)
+    _save(locked, ["handling_unit", "handler", "acknowledged_at"])
+    return locked
+
+
+@transaction.atomic
+def ticket_record_contact(
+    *, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None
+) -> Ticket:
+    """The unit reached the customer (a milestone; the state stays). The first contact is
+    kept in `contacted_at`; each one goes on the timeline and tells the SLA engine
+    (`contacted` stops the contact clock where an administrator has switched one on)."""
+    now = _now(now)
+    locked, allowed = _lock_allowed(ticket, action=Action.CONTACT)
+    first = locked.contacted_at is None
+    _event(
+        locked,
+        at=now,
+        kind=TicketEvent.Kind.MILESTONE,
+        actor=actor,
+        action=Action.CONTACT,
+        from_status=locked.status,
+        to_status=allowed,
+        note=note.strip(),
+        data={"first": first},
+    )
+    if first:
+        locked.contacted_at = now
+    _sla(locked, event="contacted", at=now)
+    _save(locked, ["contacted_at"])
     return locked
 
 
@@ -885,7 +1110,11 @@ def ticket_set_appointment(
     """
     now = _now(now)
     locked = _lock(ticket)
-    if locked.category != Category.REPAIR or not locked.is_open or locked.status == Status.ON_SITE:
+    if (
+        locked.category != Category.REPAIR
+        or not locked.is_open
+        or locked.status in (Status.ON_SITE, Status.HANDED_BACK)
+    ):
         raise DomainError(_("Only a repair whose crew is not yet on site takes an appointment."))
     if appointment_at <= now:
         message = _("The appointment must be later than now.")

@@ -134,6 +134,16 @@ def timers_on_event(*, ticket: Ticket, event: str, at: datetime) -> TimerChange:
     return TimerChange(started=started, running=[*running, *started], late_breach_ids=breach_ids)
 
 
+def timers_follow_unit(*, ticket: Ticket) -> int:
+    """The order moved to another unit (转派) with no life-cycle event: its running clocks
+    keep their start and due times (the dispatch clock does not restart) and only their copy
+    of the handling unit follows, so dashboards and breach notices name the new unit.
+    Returns how many clocks were updated. Called inside the ticket service's transaction."""
+    return Timer.objects.filter(ticket_id=ticket.pk, stopped_at__isnull=True).update(
+        handling_unit_id=ticket.handling_unit_id
+    )
+
+
 def _stop(running: list[Timer], *, event: str, at: datetime, ticket: Ticket) -> list[int]:
     """Stop the running timers this event stops and bring the order's copies up to date, in
     one UPDATE; returns the ids of stopped timers that ran out with no breach recorded."""

@@ -230,8 +230,8 @@ def test_the_xlsx_export_opens_and_holds_every_table(supervisor, day):
         reverse("dashboard:report"), {**REPORT_DAY, "format": "xlsx", "table": "all"}
     )
     workbook = load_workbook(io.BytesIO(response.content))
-    # The ten period tables and the two frequent-outage rankings.
-    assert len(workbook.sheetnames) == 12
+    # The ten period tables, the per-unit returns (退单) and the two frequent-outage rankings.
+    assert len(workbook.sheetnames) == 13
     summary = workbook[workbook.sheetnames[0]]
     values = {row[0]: row[1] for row in summary.iter_rows(min_row=2, values_only=True)}
     assert values["受理工单数"] == 11
