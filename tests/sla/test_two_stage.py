@@ -266,3 +266,9 @@ def test_the_admin_refuses_switching_on_the_second_stage_before_the_first(erin):
     assert "first stage" in errors["start_event"][0]
     reply.refresh_from_db()
     assert not reply.is_active
+
+
+def test_a_second_stage_cannot_wait_for_a_reply_already_written_at_the_hand_back(db):
+    with pytest.raises(ValidationError) as error:
+        _rule(stop_event="replied", is_active=False).full_clean()
+    assert "accepts the handed-back order" in error.value.message_dict["stop_event"][0]
