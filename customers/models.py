@@ -28,7 +28,9 @@ class HandlingUnit(models.Model):
 
     Created by an administrator. `members` see and act on the unit's orders;
     `supervisors` are notified of its breaches. `parent` is the next level of the
-    escalation ladder (e.g. the centre management above a crew).
+    escalation ladder (e.g. the centre management above a crew). Which orders a unit
+    receives is said by the routing rules (`RoutingRule`); exactly one active unit is the
+    fallback (`is_fallback`), receiving what no rule routes.
     """
 
     class Kind(models.TextChoices):

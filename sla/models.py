@@ -185,6 +185,16 @@ class SlaRule(models.Model):
                     )
                 }
             )
+        if self.start_event == Event.HANDED_BACK and self.stop_event == Event.REPLIED:
+            # The reply is written with (or before) the hand-back: such a clock would never stop.
+            raise ValidationError(
+                {
+                    "stop_event": _(
+                        "The reply is recorded when the unit hands the order back, before this "
+                        "clock starts: let it stop when the centre accepts the handed-back order."
+                    )
+                }
+            )
         if self.effective_from is None:
             return
         if self.start_event == Event.HANDED_BACK and self.is_active:

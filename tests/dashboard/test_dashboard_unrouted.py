@@ -89,3 +89,15 @@ def test_once_a_fallback_unit_is_set_new_orders_route_and_the_count_is_cut_to_th
     routed = _complaint(alice_actor, "又一次投诉")
     assert routed.handling_unit == centre
     assert selectors.unrouted_orders(limit=30)[0] == 3
+
+
+def test_once_the_fallback_is_set_the_order_page_s_dispatch_routes_the_waiting_order(
+    wall, alice_actor, centre
+):
+    waiting = _complaint(alice_actor)
+    HandlingUnit.objects.filter(pk=centre.pk).update(is_fallback=True)
+    response = wall.post(reverse("tickets:action", args=[waiting.number, "dispatch"]))
+    assert response.status_code in (200, 302)
+    waiting.refresh_from_db()
+    assert waiting.handling_unit == centre
+    assert selectors.unrouted_orders(limit=30) == (0, [])

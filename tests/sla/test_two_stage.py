@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.test import Client
 from django.utils import translation
 from order_cast import take_order
@@ -17,7 +16,6 @@ from order_cast import take_order
 from sla.checker import sla_check
 from sla.models import Breach, SlaRule, Timer
 from sla.selectors import deadlines_for, rules_cache_clear
-from sla.services import timers as sla_timers
 from sla.services.rules import sla_rule_revise
 from tickets import services
 from tickets.models import SubType
@@ -62,16 +60,21 @@ def _reconnect(actor, customer):
     )
 
 
-def _hand_back(ticket, *, at):
-    # The unit's hand-back (回单) emits `handed_back`; until its ticket service lands, the
-    # event goes to the SLA engine directly, as the service will send it.
-    with transaction.atomic():
-        return sla_timers.timers_on_event(ticket=ticket, event="handed_back", at=at)
+def _hand_back(ticket, member, *, at, **result):
+    """The unit hands its result back (回单): the ticket service emits `handed_back`."""
+    with time_machine.travel(at, tick=False):
+        return services.ticket_handback(ticket=ticket, actor=member, **result)
 
 
-def _check(ticket, *, at):
-    with transaction.atomic():
-        return sla_timers.timers_on_event(ticket=ticket, event="checked", at=at)
+def _check(ticket, agent, *, at):
+    """The owning agent accepts the handed-back result (回单审核): it emits `checked`."""
+    with time_machine.travel(at, tick=False):
+        return services.ticket_check_accept(ticket=ticket, actor=agent)
+
+
+def _acknowledge(ticket, member, *, at):
+    with time_machine.travel(at, tick=False):
+        return services.ticket_acknowledge(ticket=ticket, actor=member)
 
 
 def test_the_reconnection_example_is_seeded_switched_off(
@@ -97,35 +100,39 @@ def test_the_reconnection_example_is_seeded_switched_off(
 
 
 def test_stage_one_runs_from_dispatch_and_stage_two_from_the_hand_back(
-    alice_actor, urban_customer, service_department
+    alice_actor, carol, urban_customer, service_department
 ):
     _switch_on(*_stages(), now=bj(1, 1))
+    member = services.Actor(user=carol)  # of the department that receives it
     with time_machine.travel(bj(6, 3, 10), tick=False):  # Tuesday
         ticket = _reconnect(alice_actor, urban_customer)
     assert ticket.handling_unit == service_department
     assert deadlines_for(ticket) == {"handling": bj(6, 4, 10)}  # 24 h
+    ticket = _acknowledge(ticket, member, at=bj(6, 3, 11))
+    assert deadlines_for(ticket) == {"handling": bj(6, 4, 10)}
 
-    with time_machine.travel(bj(6, 4, 8), tick=False):
-        change = _hand_back(ticket, at=bj(6, 4, 8))
-    assert [t.name for t in change.started] == ["reply"]
+    ticket = _hand_back(ticket, member, at=bj(6, 4, 8), work_done="已复电")
     assert deadlines_for(ticket) == {"reply": bj(6, 5, 8)}  # 1 working day
     handling = Timer.objects.get(ticket=ticket, name="handling")
     assert handling.stopped_at == bj(6, 4, 8) and handling.breached_at is None
 
-    _check(ticket, at=bj(6, 4, 15))
-    assert deadlines_for(ticket) == {}
+    ticket = _check(ticket, alice_actor, at=bj(6, 4, 15))
+    assert not {"handling", "reply"} & set(deadlines_for(ticket))
+    assert Timer.objects.get(ticket=ticket, name="reply").stopped_at == bj(6, 4, 15)
     assert not Breach.objects.filter(ticket=ticket).exists()
 
 
-def test_each_stage_breaches_on_its_own(alice_actor, urban_customer, service_department):
+def test_each_stage_breaches_on_its_own(alice_actor, carol, urban_customer):
     _switch_on(*_stages(), now=bj(1, 1))
+    member = services.Actor(user=carol)
     with time_machine.travel(bj(6, 6, 10), tick=False):  # Friday
         ticket = _reconnect(alice_actor, urban_customer)
+    ticket = _acknowledge(ticket, member, at=bj(6, 6, 11))
     with time_machine.travel(bj(6, 7, 10, 1), tick=False):  # Saturday: 24 h have passed
         sla_check(now=bj(6, 7, 10, 1))
     assert list(Breach.objects.filter(ticket=ticket).values_list("name", flat=True)) == ["handling"]
     # Handed back on a Saturday: the one working day is Monday, due at its end.
-    _hand_back(ticket, at=bj(6, 7, 11))
+    ticket = _hand_back(ticket, member, at=bj(6, 7, 11), work_done="已复电")
     assert deadlines_for(ticket) == {"reply": bj(6, 10, 0)}
     with time_machine.travel(bj(6, 10, 0, 1), tick=False):
         sla_check(now=bj(6, 10, 0, 1))
@@ -136,7 +143,7 @@ def test_each_stage_breaches_on_its_own(alice_actor, urban_customer, service_dep
 
 
 def test_a_sub_type_s_second_stage_replaces_the_category_s_reply_clock(
-    alice_actor, urban_customer, service_department
+    alice_actor, carol, urban_customer
 ):
     """Complaints: answered in 5 days from acceptance, except the sub-type with a two-stage
     limit, whose reply clock starts at the hand-back instead (the most specific rule wins
@@ -171,10 +178,13 @@ def test_a_sub_type_s_second_stage_replaces_the_category_s_reply_clock(
     assert deadlines_for(two_stage) == {"handling": bj(6, 4, 10)}
     assert deadlines_for(plain) == {"reply": bj(6, 8, 10)}
 
-    _hand_back(two_stage, at=bj(6, 3, 16))
+    # A complaint's hand-back records its reply in the same move (`replied`, then
+    # `handed_back`): the second stage, stopped by the centre's check, starts after both.
+    member = services.Actor(user=carol)
+    two_stage = _hand_back(two_stage, member, at=bj(6, 3, 16), reply="已核实，电费已更正")
     assert deadlines_for(two_stage) == {"reply": bj(6, 5, 16)}
-    _check(two_stage, at=bj(6, 4, 9))
-    assert deadlines_for(two_stage) == {}
+    two_stage = _check(two_stage, alice_actor, at=bj(6, 4, 9))
+    assert not {"handling", "reply"} & set(deadlines_for(two_stage))
     assert deadlines_for(plain) == {"reply": bj(6, 8, 10)}  # untouched
 
 
@@ -258,24 +268,7 @@ def test_the_admin_refuses_switching_on_the_second_stage_before_the_first(erin):
     assert not reply.is_active
 
 
-@pytest.mark.skipif(
-    not hasattr(services, "ticket_handback"),
-    reason="the hand-back and the centre's check land with the life-cycle actions",
-)
-def test_the_two_stages_through_the_order_s_own_actions(alice_actor, carol, urban_customer):
-    """The same reconnection, handed back (回单) and checked (回单审核) through the ticket
-    services, which emit `handed_back` and `checked` themselves."""
-    _switch_on(*_stages(), now=bj(1, 1))
-    with time_machine.travel(bj(6, 3, 10), tick=False):  # Tuesday
-        ticket = _reconnect(alice_actor, urban_customer)
-    unit_member = services.Actor(user=carol)  # of the department that receives it
-    with time_machine.travel(bj(6, 3, 11), tick=False):
-        ticket = services.ticket_acknowledge(ticket=ticket, actor=unit_member)
-    assert deadlines_for(ticket) == {"handling": bj(6, 4, 10)}
-    with time_machine.travel(bj(6, 4, 8), tick=False):
-        ticket = services.ticket_handback(ticket=ticket, actor=unit_member, work_done="已复电")
-    assert deadlines_for(ticket) == {"reply": bj(6, 5, 8)}
-    with time_machine.travel(bj(6, 4, 15), tick=False):
-        ticket = services.ticket_check_accept(ticket=ticket, actor=alice_actor)
-    assert "reply" not in deadlines_for(ticket) and "handling" not in deadlines_for(ticket)
-    assert not Breach.objects.filter(ticket=ticket).exists()
+def test_a_second_stage_cannot_wait_for_a_reply_already_written_at_the_hand_back(db):
+    with pytest.raises(ValidationError) as error:
+        _rule(stop_event="replied", is_active=False).full_clean()
+    assert "accepts the handed-back order" in error.value.message_dict["stop_event"][0]
