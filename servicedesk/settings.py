@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "api",
     "privacy",  # who sees personal data in full, and the log of its disclosures
     "dashboard",
+    "field",  # the crew pages for a phone and the department pages
     "accounts",
     "demo",
     "auditlog",  # the change log of configuration data (audit/registry.py says what)

@@ -38,6 +38,7 @@ from tickets import routing
 from tickets.intake import TicketDraft, draft_clean
 from tickets.lifecycle import OUTAGE_ENDED_SOURCES, OUTAGE_ENDED_TARGET, Action, target_of
 from tickets.models import (
+    AssetOwner,
     Category,
     Channel,
     Hastening,
@@ -400,11 +401,29 @@ def ticket_resolve(
     reply: str = "",
     power_restored: bool = True,
     power_on_at: datetime | None = None,
+    restored_at: datetime | None = None,
+    asset_owner: str = "",
+    is_paid: bool | None = None,
+    paid_override_reason: str = "",
     note: str = "",
     now: datetime | None = None,
 ) -> Ticket:
-    """Record the result (回单): for a repair the cause, the work done and the restoration."""
+    """Record the result (回单): for a repair the cause, the work done and the restoration.
+
+    A repair's crew may also give the time power came back (`restored_at`, UTC, not later
+    than now; by default now when `power_restored`), the asset owner (设备产权) and whether
+    the work is paid: paid follows from a customer-owned asset, and charging otherwise needs
+    `paid_override_reason`. Refused input changes nothing (DomainError per field).
+    """
     now = _now(now)
+    result = _repair_result_clean(
+        ticket,
+        restored_at=restored_at,
+        asset_owner=asset_owner,
+        is_paid=is_paid,
+        paid_override_reason=paid_override_reason,
+        now=now,
+    )
     locked, _source = _move(ticket, action=Action.RESOLVE, actor=actor, now=now, note=note)
     locked.resolved_at = now
     fields = ["resolved_at"]
@@ -417,8 +436,12 @@ def ticket_resolve(
     if reply:
         locked.reply, locked.replied_at = reply, now
         fields += ["reply", "replied_at"]
+    for name, value in result.items():
+        setattr(locked, name, value)
+    fields += list(result)
     if (
         locked.category == Category.REPAIR
+        and "restored_at" not in result
         and power_restored
         and not locked.inside_customer_installation
     ):
@@ -428,25 +451,86 @@ def ticket_resolve(
         locked.power_on_at = power_on_at
         fields.append("power_on_at")
     if locked.restored_at:
-        _sla(locked, event="restored", at=now)
+        _sla(locked, event="restored", at=min(locked.restored_at, now))
     _sla(locked, event="resolved", at=now)
     _save(locked, fields)
     return locked
 
 
+def _repair_result_clean(
+    ticket: Ticket,
+    *,
+    restored_at: datetime | None,
+    asset_owner: str,
+    is_paid: bool | None,
+    paid_override_reason: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The crew's result fields of a repair, checked before anything is written: the
+    columns to set ({} when none of them was given). Other categories ignore them."""
+    if ticket.category != Category.REPAIR or (
+        restored_at is None and not asset_owner and is_paid is None
+    ):
+        return {}
+    errors: dict[str, list[str]] = {}
+    result: dict[str, Any] = {}
+    if restored_at is not None:
+        if restored_at > now:
+            errors["restored_at"] = [_("Power cannot have come back later than now.")]
+        elif restored_at < ticket.call_at:
+            errors["restored_at"] = [_("Power cannot have come back before the call.")]
+        result["restored_at"] = restored_at
+    owner = asset_owner or ticket.asset_owner
+    if asset_owner and asset_owner not in AssetOwner.values:
+        errors["asset_owner"] = [_("Choose who owns the faulty equipment.")]
+    elif owner:
+        result["asset_owner"] = owner
+        # Work on utility-owned facilities is free; beyond the property boundary it is the
+        # customer's own and paid. Charging otherwise is an exception on record.
+        follows = owner == AssetOwner.CUSTOMER
+        paid = follows if is_paid is None else is_paid
+        reason = (paid_override_reason or "").strip()
+        if paid != follows and not reason:
+            errors["paid_override_reason"] = [
+                _("Give the reason for charging otherwise than the asset owner implies.")
+            ]
+        result["is_paid"] = paid
+        result["paid_override_reason"] = reason[:200] if paid != follows else ""
+    elif is_paid is not None:
+        errors["asset_owner"] = [_("Choose who owns the faulty equipment.")]
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise DomainError(first, field_errors=errors)
+    return result
+
+
 @transaction.atomic
 def ticket_reply(
-    *, ticket: Ticket, actor: Actor, reply: str, note: str = "", now: datetime | None = None
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    reply: str,
+    reply_form: str = "",
+    note: str = "",
+    now: datetime | None = None,
 ) -> Ticket:
-    """Record the written reply to a complaint, a report or a callback inquiry."""
+    """Record the written reply to a complaint, a report or a callback inquiry, and how it
+    was given to the customer (`reply_form`: callback, SMS …; blank keeps the order's)."""
     if not (reply or "").strip():
         raise DomainError(_("Write the reply."), field_errors={"reply": [_("Write the reply.")]})
+    if reply_form and reply_form not in ReplyForm.values:
+        message = _("Choose how the reply was given.")
+        raise DomainError(message, field_errors={"reply_form": [message]})
     now = _now(now)
     locked, _source = _move(ticket, action=Action.REPLY, actor=actor, now=now, note=note)
     locked.reply, locked.replied_at, locked.resolved_at = reply.strip(), now, now
+    fields = ["reply", "replied_at", "resolved_at"]
+    if reply_form:
+        locked.reply_form = reply_form
+        fields.append("reply_form")
     _sla(locked, event="replied", at=now)
     _sla(locked, event="resolved", at=now)
-    _save(locked, ["reply", "replied_at", "resolved_at"])
+    _save(locked, fields)
     return locked
 
 
