@@ -475,11 +475,13 @@ def _repair_result_clean(
     errors: dict[str, list[str]] = {}
     result: dict[str, Any] = {}
     if restored_at is not None:
+        # A phone gives the time to the minute: the call's own minute means the call's time.
+        call_minute = ticket.call_at.replace(second=0, microsecond=0)
         if restored_at > now:
             errors["restored_at"] = [_("Power cannot have come back later than now.")]
-        elif restored_at < ticket.call_at:
+        elif restored_at < call_minute:
             errors["restored_at"] = [_("Power cannot have come back before the call.")]
-        result["restored_at"] = restored_at
+        result["restored_at"] = max(restored_at, ticket.call_at)
     owner = asset_owner or ticket.asset_owner
     if asset_owner and asset_owner not in AssetOwner.values:
         errors["asset_owner"] = [_("Choose who owns the faulty equipment.")]
