@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-AREAS = ["sla", "api", "console", "dashboard"]
+AREAS = ["sla", "api", "console", "dashboard", "field"]
 
 
 def main(argv: list[str]) -> int:

@@ -15,38 +15,63 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from sla.models import TimerName
-from tickets.models import UNIT_LIST_STATUSES, Ticket, next_deadline
+from tickets.models import UNIT_LIST_STATUSES, Category, Status, Ticket, next_deadline
 from tickets.permissions import unit_ids_of
 
 # A page a crew scrolls on a phone: the nearest deadlines are what matters.
-FIELD_PAGE_LIMIT = 100
-TIMER_LABELS = dict(TimerName.choices)
+FIELD_PAGE_LIMIT = 50
 
 
 @dataclass(frozen=True)
 class Deadline:
-    """One running clock of an order, as its copy on the order says (`Ticket.deadlines`)."""
+    """One running clock of an order, as its copy on the order says (`Ticket.deadlines`),
+    ready to print: the page draws up to FIELD_PAGE_LIMIT orders on a phone's budget, so
+    the labels and times are worked out here once rather than by template filters."""
 
     name: str
+    label: str
+    iso: str  # Beijing offset, what the countdown script counts from
     due_at: datetime
-    iso: str
+    overdue: bool
 
     @property
-    def label(self) -> str:
-        return str(TIMER_LABELS.get(self.name, self.name))
+    def hm(self) -> str:
+        return self.due_at.strftime("%H:%M")
+
+    @property
+    def day_hm(self) -> str:
+        return self.due_at.strftime("%m-%d %H:%M")
 
 
-def deadlines_of(ticket: Ticket) -> list[Deadline]:
-    """The order's running deadlines, soonest first, read from its copy (no timer query)."""
+def deadlines_of(ticket: Ticket, *, now: datetime, labels: dict[str, str]) -> list[Deadline]:
+    """The order's running deadlines, soonest first, read from its copy (no timer query).
+    `labels`: timer name → its name in the active language (timer_labels())."""
     deadlines = []
     for name, iso in (ticket.deadlines or {}).items():
         due = parse_datetime(iso) if isinstance(iso, str) else None
         if due is not None:
-            deadlines.append(Deadline(name=name, due_at=due, iso=iso))
+            label = labels.get(name, name)
+            deadlines.append(Deadline(name, label, iso, due, overdue=due <= now))
     return sorted(deadlines, key=lambda d: d.due_at)
 
 
-def field_order_list(*, user, limit: int = FIELD_PAGE_LIMIT) -> list[Ticket]:
+def timer_labels() -> dict[str, str]:
+    """Timer name → its name in the active language, translated once per page."""
+    return {name: str(label) for name, label in TimerName.choices}
+
+
+def _ready(tickets: list[Ticket], now: datetime) -> None:
+    """What each order shows, worked out once per page (labels translated once)."""
+    labels = timer_labels()
+    statuses = {value: str(label) for value, label in Status.choices}
+    categories = {value: str(label) for value, label in Category.choices}
+    for ticket in tickets:
+        ticket.deadline_list = deadlines_of(ticket, now=now, labels=labels)
+        ticket.status_label = statuses.get(ticket.status, ticket.status)
+        ticket.category_label = categories.get(ticket.category, ticket.category)
+
+
+def field_order_list(*, user, now: datetime, limit: int = FIELD_PAGE_LIMIT) -> list[Ticket]:
     """The orders on the lists of the user's units, nearest running deadline first (orders
     with no clock running last, oldest first), each with `deadline_list`.
 
@@ -63,12 +88,11 @@ def field_order_list(*, user, limit: int = FIELD_PAGE_LIMIT) -> list[Ticket]:
         .annotate(next_due=next_deadline())
         .order_by("next_due", "id")[:limit]
     )
-    for ticket in tickets:
-        ticket.deadline_list = deadlines_of(ticket)
+    _ready(tickets, now)
     return tickets
 
 
-def field_order_get(*, user, number: str) -> Ticket:
+def field_order_get(*, user, number: str, now: datetime) -> Ticket:
     """One order of the user's units, in any state (a crew looks back at what it handed
     back); 404 for any other, with no hint it exists."""
     units = unit_ids_of(user)
@@ -81,5 +105,5 @@ def field_order_get(*, user, number: str) -> Ticket:
     )
     if ticket is None:
         raise Http404(_("No such order among your unit's orders."))
-    ticket.deadline_list = deadlines_of(ticket)
+    _ready([ticket], now)
     return ticket

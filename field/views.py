@@ -97,6 +97,10 @@ DEPARTMENT = Desk(
 )
 
 
+def _get(request: HttpRequest, number: str) -> Ticket:
+    return selectors.field_order_get(user=request.user, number=number, now=timezone.now())
+
+
 def _offered(desk: Desk, request: HttpRequest, ticket: Ticket) -> list[str]:
     """The desk's steps this person may take on this order now, in the page's order."""
     allowed = set(ticket_actions_for(user=request.user, ticket=ticket))
@@ -111,9 +115,17 @@ def _blank_form(desk: Desk, action: str, ticket: Ticket, now) -> forms.Form:
 
 
 def _list(desk: Desk, request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    tickets = selectors.field_order_list(user=request.user)
-    return render(request, desk.list_template, {"tickets": tickets, "now": now, "desk": desk.name})
+    tickets = selectors.field_order_list(user=request.user, now=timezone.now())
+    return render(
+        request,
+        desk.list_template,
+        {
+            "tickets": tickets,
+            "desk": desk.name,
+            "more": len(tickets) >= selectors.FIELD_PAGE_LIMIT,
+            "limit": selectors.FIELD_PAGE_LIMIT,
+        },
+    )
 
 
 def _order(
@@ -147,7 +159,7 @@ def _order(
 
 
 def _act(desk: Desk, request: HttpRequest, number: str, action: str) -> HttpResponse:
-    ticket = selectors.field_order_get(user=request.user, number=number)
+    ticket = _get(request, number)
     step = desk.steps.get(action)
     if step is None:
         raise Http404(action)
@@ -182,7 +194,7 @@ def crew_orders(request: HttpRequest) -> HttpResponse:
 @page("field:crew_order")
 def crew_order(request: HttpRequest, number: str) -> HttpResponse:
     """One order of my unit: what the customer said, the clocks, and the next step."""
-    return _order(CREW, request, selectors.field_order_get(user=request.user, number=number))
+    return _order(CREW, request, _get(request, number))
 
 
 @page("field:crew_action")
@@ -203,7 +215,7 @@ def department_orders(request: HttpRequest) -> HttpResponse:
 @page("field:department_order")
 def department_order(request: HttpRequest, number: str) -> HttpResponse:
     """One order of my department: the complaint, its reply clock and the reply form."""
-    return _order(DEPARTMENT, request, selectors.field_order_get(user=request.user, number=number))
+    return _order(DEPARTMENT, request, _get(request, number))
 
 
 @page("field:department_action")
