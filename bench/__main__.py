@@ -1,6 +1,7 @@
 """`make bench`: load the shared PostgreSQL data set once, then run every benchmark.
 
 Benchmarks print figures; they assert nothing. Run one with `python -m bench sla api`.
+BENCH_SPEC (JSON, the fields of `bench.data.Spec`) loads a smaller data set for a trial run.
 The database is BENCH_DATABASE_URL (default: a database named servicedesk_bench on the
 local PostgreSQL), never the one the app or the tests use.
 """
@@ -8,11 +9,12 @@ local PostgreSQL), never the one the app or the tests use.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 import time
 
-AREAS = ["sla", "api", "console", "dashboard", "field"]
+AREAS = ["sla", "api", "console", "dashboard", "storm", "field"]
 
 
 def main(argv: list[str]) -> int:
@@ -29,9 +31,10 @@ def main(argv: list[str]) -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from bench.data import ensure_data
+    from bench.data import Spec, ensure_data
 
-    ensure_data()
+    # BENCH_SPEC='{"customers": 60000, …}' loads a smaller data set (a trial run).
+    ensure_data(Spec(**json.loads(os.environ.get("BENCH_SPEC", "{}"))))
     wanted = [a for a in argv if a in AREAS] or AREAS
     for area in wanted:
         try:

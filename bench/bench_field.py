@@ -12,8 +12,8 @@ Then EXPLAIN of the list query, to show it is one ordered scan of `ticket_unit_d
 that stops after the page. The two people the benchmark signs in as (a crew member, a
 department handler) are deleted at the end.
 
-`python -m bench.bench_field --small` loads a small data set (bench.data.Spec) into
-BENCH_DATABASE_URL first: for trying the benchmark itself, not for its figures.
+`python -m bench field` runs it alone; with BENCH_SPEC (bench/__main__.py) on a small data
+set, for trying the benchmark itself rather than for its figures.
 """
 
 from __future__ import annotations
@@ -21,22 +21,12 @@ from __future__ import annotations
 import os
 import random
 import re
-import sys
 import time
 
 from bench.bench_console import _measure
-from bench.data import Spec, django_setup, ensure_data
+from bench.data import django_setup
 
 TARGET_MS = 100.0
-SMALL = Spec(
-    areas=6,
-    agents=4,
-    customers=20_000,
-    tickets=40_000,
-    open_tickets=20_000,
-    past_due=200,
-    calls=20_000,
-)
 
 
 def _member(username: str, role: str, unit):
@@ -66,9 +56,16 @@ def _explain(unit_id: int) -> None:
     print(f", {timing.group(1)} ms" if timing else "")
 
 
-def run(*, database_url: str, spec: Spec | None = None) -> dict[str, float]:
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def run(*, database_url: str) -> dict[str, float]:
+    # The data set is the one `python -m bench` loaded (BENCH_SPEC or the full one).
     django_setup(database_url)
-    ensure_data(spec or Spec())
     from django.test import Client
     from django.urls import reverse
 
@@ -95,7 +92,7 @@ def run(*, database_url: str, spec: Spec | None = None) -> dict[str, float]:
     try:
         print(
             f"  {Ticket.objects.count():,} orders; crew {crew.code}: {crew.open:,} open, "
-            f"department {department.code}: {department.open:,} open"
+            f"department {department.code}: {department.open:,} open (load average {_load()})"
         )
         crew_client, department_client = Client(), Client()
         crew_client.force_login(crew_member)
@@ -132,18 +129,3 @@ def run(*, database_url: str, spec: Spec | None = None) -> dict[str, float]:
         handler.delete()
         print(f"  cleaned up; field bench took {time.perf_counter() - started:.0f} s")
     return results
-
-
-if __name__ == "__main__":
-    url = os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servicedesk_bench"
-    )
-    os.environ["DATABASE_URL"] = url
-    from bench.__main__ import _create_database
-
-    _create_database(url)
-    django_setup(url)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    run(database_url=url, spec=SMALL if "--small" in sys.argv[1:] else None)

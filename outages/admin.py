@@ -4,6 +4,7 @@ from outages.models import (
     Outage,
     OutageDispatch,
     OutageEvent,
+    OutageNotice,
     OutageTimer,
     OutageTimerRule,
 )
@@ -84,3 +85,20 @@ class OutageTimerRuleAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "minutes", "is_active", "note"]
     list_filter = ["name", "kind", "is_active"]
     list_editable = ["minutes", "is_active"]
+
+
+@admin.register(OutageNotice)
+class OutageNoticeAdmin(admin.ModelAdmin):
+    """The text messages to customers, for looking up what one customer was sent: read only."""
+
+    list_display = ["outage", "kind", "phone", "state", "attempts", "sent_at", "last_error"]
+    list_filter = ["state", "kind"]
+    search_fields = ["outage__number", "phone", "customer__account_number"]
+    raw_id_fields = ["outage", "event", "customer"]
+    readonly_fields = [f.name for f in OutageNotice._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -311,3 +311,72 @@ class OutageTimer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outage_id} {self.name} → {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class OutageNotice(models.Model):
+    """One text message to one customer about one moment of an outage: registered, its
+    expected restoration changed, power restored (the `OutageEvent` it tells of).
+
+    Written in bulk by `outages.notices.outage_notices_create`, in the same transaction as
+    the outage's event, for every covered customer with a phone number; sent afterwards by
+    Celery tasks (`outages.tasks.outage_notices_send_task`, 500 a task) through the SMS
+    gateway, so the dispatch desk's form never waits for the gateway. The unique
+    (event, customer) key is what keeps a customer to one message per event, whatever the
+    retries; a sender claims rows with a short lease (`claimed_until`) before it sends them.
+    The outage page counts them by state.
+    """
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", _("Outage announced")
+        RESTORATION = "restoration", _("Expected restoration changed")
+        RESTORED = "restored", _("Power restored")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="notices")
+    event = models.ForeignKey(OutageEvent, on_delete=models.CASCADE, related_name="notices")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="outage_notices"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    phone = models.CharField(_("phone"), max_length=20)
+    # The message as it goes out: rendered once, so every retry sends the same words.
+    text = models.CharField(_("message"), max_length=500)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("delivery rounds"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+    # A sender holds the row until then; past it (a worker died) the sweep may queue it again.
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    # After a gateway error: not before then (the task's back-off; the sweep respects it).
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=100, blank=True)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("outage notice")
+        verbose_name_plural = _("outage notices")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "customer"], name="outage_notice_one_per_customer_and_event"
+            )
+        ]
+        indexes = [
+            # The outage page's counts by state.
+            models.Index(fields=["outage", "state"], name="outage_notice_state_idx"),
+            # The sweep: the few rows still pending.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(state="pending"),
+                name="outage_notice_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outage_id} {self.kind} → {self.phone} ({self.state})"

@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from customers.models import Customer
-from outages.models import Outage, OutageEvent, OutageTimer
+from outages.models import Outage, OutageEvent, OutageNotice, OutageTimer
 from tickets.models import Ticket
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -237,7 +237,36 @@ def outage_get_for_page(*, number: str) -> Outage:
     outage.event_list = list(
         OutageEvent.objects.filter(outage=outage).select_related("actor").order_by("at", "pk")
     )
+    outage.notice_counts = outage_notice_counts(outage=outage)
     return outage
+
+
+@dataclass(frozen=True)
+class NoticeCounts:
+    sent: int = 0
+    pending: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.pending + self.failed
+
+
+def outage_notice_counts(*, outage: Outage) -> NoticeCounts:
+    """The outage's text messages to customers by state, every event together: one query
+    on (outage, state)."""
+    counts = dict(
+        OutageNotice.objects.filter(outage=outage)
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("state", "n")
+    )
+    return NoticeCounts(
+        sent=counts.get(OutageNotice.State.SENT, 0),
+        pending=counts.get(OutageNotice.State.PENDING, 0),
+        failed=counts.get(OutageNotice.State.FAILED, 0),
+    )
 
 
 # --- The wallboard -----------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from outages.models import (
     OutageTimerName,
     OutageTimerRule,
 )
+from outages.notices import outage_notices_create
 from outages.permissions import outage_may_override_notice
 from outages.selectors import coverage_count
 from servicedesk.actors import Actor
@@ -324,7 +325,7 @@ def outage_register(
         outage.number = outage_number_for(pk=outage.pk, created_at=now)
         outage.save(update_fields=["number"])
     outage.service_areas.set(draft.service_areas)
-    _event(
+    registered = _event(
         outage,
         kind=OutageEvent.Kind.REGISTERED,
         actor=actor,
@@ -342,6 +343,8 @@ def outage_register(
             outage, name=OutageTimerName.ENTRY, started_at=outage.confirmed_at, stopped_at=now
         )
     _arm_update_clock(outage, now=now)
+    # The customers covered are told by text message, sent after the commit.
+    outage_notices_create(outage=outage, event=registered, now=now)
     return outage
 
 
@@ -377,12 +380,15 @@ def outage_update(
     locked.save()
     locked.service_areas.set(draft.service_areas)
     changed = sorted(name for name, value in before.items() if getattr(locked, name) != value)
-    _event(locked, kind=OutageEvent.Kind.UPDATED, actor=actor, at=now, data={"changed": changed})
+    updated = _event(
+        locked, kind=OutageEvent.Kind.UPDATED, actor=actor, at=now, data={"changed": changed}
+    )
     if override:
         _record_override(locked, actor=actor, reason=reason, now=now)
     if locked.expected_restoration_at != old_expected:
         _stop_update_clock(locked, at=now, now=now)
         _arm_update_clock(locked, now=now)
+        outage_notices_create(outage=locked, event=updated, now=now)
     return locked
 
 
@@ -410,7 +416,7 @@ def outage_update_restoration(
     old = locked.expected_restoration_at
     locked.expected_restoration_at = expected_restoration_at
     locked.save(update_fields=["expected_restoration_at", "updated_at"])
-    _event(
+    changed = _event(
         locked,
         kind=OutageEvent.Kind.RESTORATION,
         actor=actor,
@@ -423,6 +429,7 @@ def outage_update_restoration(
     )
     _stop_update_clock(locked, at=now, now=now)
     _arm_update_clock(locked, now=now)
+    outage_notices_create(outage=locked, event=changed, now=now)
     return locked
 
 
@@ -538,7 +545,7 @@ def outage_end(
                 "updated_at",
             ]
         )
-        _event(
+        ended = _event(
             locked,
             kind=OutageEvent.Kind.ENDED,
             actor=actor,
@@ -550,6 +557,7 @@ def outage_end(
         _timer_start_stopped(
             locked, name=OutageTimerName.RESTORATION_RECORD, started_at=restored_at, stopped_at=now
         )
+        outage_notices_create(outage=locked, event=ended, now=now)
     return locked
 
 

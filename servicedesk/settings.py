@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.env import env_bool, env_float, env_int, env_list, env_str
@@ -250,6 +251,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5.0,
         "options": {"expires": 10.0},
     },
+    # Text messages to the customers of an outage that were left unsent (a lost task, a
+    # worker killed mid-batch, a gateway down longer than the retries): queued again.
+    "outage-notices-sweep": {
+        "task": "outages.tasks.outage_notices_sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 120.0},
+    },
     # Brings the period report's per-day sums up to date: today so far, and any earlier day
     # in which an order changed (a late return visit, a breach) since the previous minute.
     "dashboard-aggregates-refresh": {
@@ -258,6 +266,22 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 120.0},
     },
 }
+
+# --- Text messages (SMS) to customers (servicedesk/sms.py) ------------------------------
+# "log" writes messages to the log (development, demo); "http" POSTs them to the gateway.
+SMS_BACKEND = env_str("SMS_BACKEND", "log")
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY_TIMEOUT_SECONDS = env_float("SMS_GATEWAY_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+if SMS_BACKEND not in {"log", "http"}:
+    raise ImproperlyConfigured(f"SMS_BACKEND must be log or http, got {SMS_BACKEND!r}")
+if SMS_BACKEND == "http" and not SMS_GATEWAY_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_GATEWAY_URL (http:// or https://)")
+# Outage notices: customers per sending task, delivery rounds per message before it counts
+# as failed, and the wait before the first retry (doubled at each further one).
+SMS_NOTICE_BATCH = env_int("SMS_NOTICE_BATCH", 500, minimum=1)
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 6, minimum=1)
+SMS_RETRY_BACKOFF_SECONDS = env_float("SMS_RETRY_BACKOFF_SECONDS", 30.0, minimum=0.0)
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

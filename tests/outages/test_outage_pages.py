@@ -100,8 +100,9 @@ def test_the_outage_page_asks_a_fixed_number_of_queries(
         1, actor=Actor(user=bob), areas=[urban_area], customer=urban_customer, agent=alice_actor
     )
     outage = Outage.objects.filter(kind="fault", restored_at__isnull=True).get()
-    # session, user, roles, the outage (counts, crew), areas, important customers, timers, history
-    with django_assert_num_queries(8):
+    # session, user, roles, the outage (counts, crew), areas, important customers, timers,
+    # history, its text messages by state
+    with django_assert_num_queries(9):
         response = desk.get(reverse("outages:detail", args=[outage.number]))
     html = response.content.decode()
     assert important_customer.name in html and 'id="authority-report"' in html

@@ -1,0 +1,317 @@
+"""A storm: one fault outage over one service area, then thousands of repair calls from it.
+
+On the shared data set (`bench.data`), in one run:
+
+1. registers a fault outage covering one service area (its customers counted, its crew
+   dispatched once, a text message written for each customer with a phone);
+2. starts gunicorn (production settings, DEBUG off) and sends STORM_ORDERS repair creates
+   through the API with wrk (16 keep-alive connections, Idempotency-Key each), first from
+   customers outside the outage (the plain create) and then from customers inside it (the
+   API links each to the outage: merged, no crew of its own) — the two rates side by side;
+3. ends the outage in-process (`tickets.services.tickets_resolve_for_outage`, what the
+   outage page's "power restored" does) and times it: every linked order resolved in one
+   transaction, one return visit for the outage, the end's text messages written
+   (target < 3 s for 5,000 orders);
+4. deletes what it added — the orders of both runs with their timers and events, the
+   outage with its history, dispatch, clocks and messages, its API client — so the other
+   benchmarks find the data as it was.
+
+The SMS tasks queued after the commits find their rows gone and send nothing; the gateway
+adapter is the log one unless the environment says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from bench.data import django_setup
+
+STORM_ORDERS = int(os.environ.get("BENCH_STORM_ORDERS", "5000"))
+CONCURRENCY = 16
+END_TARGET_SECONDS = 3.0
+BENCH_CLIENT = "bench-storm-ivr"
+OUTAGE_NUMBER = "bench-storm-1"
+
+# wrk stops each of its threads after its share of answers: a fixed number of creates, not
+# a fixed time, so the storm has exactly the size the end is timed on (a request or two per
+# connection still in flight when a thread stops is answered too; the count printed is the
+# database's).
+WRK_SCRIPT = r"""
+local token = "%(token)s"
+local run = "%(run)s"
+local accounts = {%(accounts)s}
+local per_thread = %(per_thread)d
+local threads = {}
+local counter = 0
+local answered = 0
+statuses = {}
+
+function setup(thread)
+  thread:set("thread_id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  math.randomseed(thread_id * 7919)
+end
+
+function request()
+  counter = counter + 1
+  local body = '{"category":"repair","caller_phone":"13900000001",' ..
+    '"description":"家里停电了，整个小区都没电",' ..
+    '"customer_account":"' .. accounts[math.random(#accounts)] .. '","channel":"ivr"}'
+  return wrk.format("POST", "/api/v1/tickets/", {
+    ["Authorization"] = "Token " .. token,
+    ["Idempotency-Key"] = "storm-" .. run .. "-" .. thread_id .. "-" .. counter,
+    ["Content-Type"] = "application/json",
+  }, body)
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  answered = answered + 1
+  if answered >= per_thread then
+    wrk.thread:stop()
+  end
+end
+
+function done(summary, latency, requests)
+  local counts = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      counts[#counts + 1] = '"' .. status .. '":' .. count
+    end
+  end
+  io.write(string.format(
+    'RESULT {"requests":%%d,"seconds":%%.3f,"p50_us":%%d,"p99_us":%%d,"statuses":[{%%s}]}\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
+    table.concat(counts, "},{")))
+end
+"""
+
+
+def _creates(*, port: int, token: str, accounts: list[str], orders: int) -> dict[str, Any]:
+    """`orders` API creates with wrk from these accounts; their rate and latency."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is missing: `make bench` installs it (apt-get install wrk)")
+    threads = 2
+    script = WRK_SCRIPT % {
+        "token": token,
+        "run": uuid.uuid4().hex[:12],
+        "accounts": ", ".join(json.dumps(a) for a in accounts),
+        "per_thread": max(1, orders // threads),
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as file:
+        file.write(script)
+    try:
+        completed = subprocess.run(
+            [wrk, "--threads", str(threads), "--connections", str(CONCURRENCY)]
+            + ["--duration", "600s", "--timeout", "10s", "--script", file.name]
+            + [f"http://127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            timeout=660,
+        )
+    finally:
+        os.unlink(file.name)
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
+    if completed.returncode != 0 or not lines:
+        raise RuntimeError(f"wrk failed: {completed.stdout[-2000:]} {completed.stderr[-2000:]}")
+    raw = json.loads(lines[-1].removeprefix("RESULT "))
+    statuses: dict[str, int] = {}
+    for entry in raw["statuses"]:
+        for code, count in entry.items():
+            statuses[code] = statuses.get(code, 0) + count
+    return {
+        "requests": raw["requests"],
+        "per_second": raw["requests"] / raw["seconds"],
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "statuses": dict(sorted(statuses.items())),
+    }
+
+
+def _accounts(area_id: int, *, inside: bool, limit: int = 1000) -> list[str]:
+    from customers.models import Customer
+
+    customers = Customer.objects.all()
+    if inside:
+        customers = customers.filter(service_area_id=area_id)
+    else:
+        customers = customers.exclude(service_area_id=area_id)
+    return list(customers.order_by("pk").values_list("account_number", flat=True)[:limit])
+
+
+def _remove_outage() -> None:
+    """The bench's outage and everything of it (history, clocks, dispatch, messages)."""
+    from django.db import connection, transaction
+
+    from outages.models import Outage, OutageNotice
+
+    with transaction.atomic():
+        ids = list(Outage.objects.filter(number=OUTAGE_NUMBER).values_list("pk", flat=True))
+        if not ids:
+            return
+        # Set-based: the ORM would load the tens of thousands of messages to cascade.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {OutageNotice._meta.db_table} WHERE outage_id = ANY(%s)", [ids]
+            )
+        Outage.objects.filter(pk__in=ids).delete()
+
+
+def run(*, database_url: str) -> dict[str, float]:
+    django_setup(database_url)
+    from django.db import connection, transaction
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from api.models import ApiClient, Scope
+    from api.services import api_client_create
+    from bench.bench_api import (
+        _delete_orders_after,
+        _free_port,
+        _sequence_reset,
+        _start_gunicorn,
+        _stop,
+    )
+    from customers.models import Customer, ServiceArea
+    from outages.models import OutageDispatch, OutageNotice
+    from outages.services import OutageDraft, outage_register
+    from servicedesk.actors import Actor
+    from tickets.models import Status, Ticket
+    from tickets.services import tickets_resolve_for_outage
+
+    actor = Actor(label="bench-storm")
+    # The area with the most customers reached by a crew: a real storm's footprint.
+    area = (
+        ServiceArea.objects.filter(crew__isnull=False, customers__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    if area is None:
+        print("   no service area with customers and a crew: nothing to measure")
+        return {}
+    _remove_outage()  # a run that died halfway may have left its outage
+    inside = _accounts(area.pk, inside=True)
+    outside = _accounts(area.pk, inside=False)
+    last_id = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    ApiClient.objects.filter(name=BENCH_CLIENT).delete()
+    client, token = api_client_create(name=BENCH_CLIENT, scopes=list(Scope.values))
+    now = timezone.now()
+    results: dict[str, Any] = {}
+    try:
+        started = time.perf_counter()
+        outage = outage_register(
+            draft=OutageDraft(
+                number=OUTAGE_NUMBER,
+                kind="fault",
+                title="台风致10kV线路跳闸（压测）",
+                cause="台风",
+                starts_at=now - timedelta(minutes=5),
+                confirmed_at=now - timedelta(minutes=2),
+                expected_restoration_at=now + timedelta(hours=3),
+                service_areas=[area],
+            ),
+            actor=actor,
+        )
+        results["register_s"] = time.perf_counter() - started
+        results["covered"] = outage.customers_covered
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE tickets_ticket, tickets_ticketevent, sla_timer")
+        connection.close()  # gunicorn's workers get the database to themselves
+
+        port = _free_port()
+        server = _start_gunicorn(database_url, port)
+        try:
+            # Warm every worker (imports, catalogues, connections) with a few plain creates.
+            _creates(port=port, token=token, accounts=outside, orders=200)
+            plain_from = Ticket.objects.order_by("-id").values_list("id", flat=True).first()
+            results["plain"] = _creates(
+                port=port, token=token, accounts=outside, orders=STORM_ORDERS
+            )
+            storm_from = Ticket.objects.order_by("-id").values_list("id", flat=True).first()
+            results["linked"] = _creates(
+                port=port, token=token, accounts=inside, orders=STORM_ORDERS
+            )
+        finally:
+            _stop(server)
+        linked = Ticket.objects.filter(outage=outage)
+        results["linked_orders"] = linked.count()
+        results["linked_merged"] = linked.filter(status=Status.MERGED).count()
+        results["plain_orders"] = Ticket.objects.filter(
+            id__gt=plain_from, id__lte=storm_from
+        ).count()
+        results["storm_unlinked"] = Ticket.objects.filter(
+            id__gt=storm_from, outage__isnull=True
+        ).count()
+        results["dispatches"] = OutageDispatch.objects.filter(outage=outage).count()
+
+        started = time.perf_counter()
+        ended = tickets_resolve_for_outage(outage=outage, actor=actor)
+        results["end_s"] = time.perf_counter() - started
+        results["resolved"] = ended.resolved
+        results["visit_due"] = ended.outage.visit_due_at is not None
+        results["notices"] = dict(
+            OutageNotice.objects.filter(outage=outage)
+            .values_list("kind")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("kind", "n")
+        )
+    finally:
+        created = Ticket.objects.filter(id__gt=last_id).count()
+        with transaction.atomic():
+            deleted = _delete_orders_after(last_id)
+        _sequence_reset(last_id)
+        _remove_outage()
+        ApiClient.objects.filter(pk=client.pk).delete()
+
+    plain, storm = results["plain"], results["linked"]
+    ratio = storm["per_second"] / plain["per_second"]
+    customers = Customer.objects.filter(service_area_id=area.pk).count()
+    print(
+        f"   outage over {area.name}: {results['covered']:,} customers covered "
+        f"({customers:,} in the area), registered in {results['register_s']:.2f} s with its "
+        f"text messages written; crew dispatches for the outage: {results['dispatches']}"
+    )
+    for label, figures, orders in (
+        ("plain create (callers outside the outage)", plain, results["plain_orders"]),
+        ("linked create (callers inside the outage)", storm, results["linked_orders"]),
+    ):
+        print(
+            f"   {label}: {figures['per_second']:.0f}/s, p50 {figures['p50_ms']:.1f} ms, "
+            f"p99 {figures['p99_ms']:.1f} ms, {orders:,} orders, answers {figures['statuses']}"
+        )
+    print(
+        f"   linked / plain create rate: {100 * ratio:.0f} % (target >= 100 %: "
+        f"{'met' if ratio >= 1 else 'MISSED'}); linked orders merged into the outage: "
+        f"{results['linked_merged']:,} of {results['linked_orders']:,}, "
+        f"storm calls not linked: {results['storm_unlinked']}"
+    )
+    print(
+        f"   ending the outage: {results['resolved']:,} orders resolved in one transaction in "
+        f"{results['end_s']:.2f} s (target < {END_TARGET_SECONDS:.0f} s: "
+        f"{'met' if results['end_s'] < END_TARGET_SECONDS else 'MISSED'}), one return visit "
+        f"queued: {results['visit_due']}; text messages written: {results['notices']}"
+    )
+    print(
+        f"   cleanup: {created:,} orders created by the bench, {deleted:,} deleted with their "
+        f"timers and events; the outage and its messages deleted"
+    )
+    return {
+        "plain_create_per_second": plain["per_second"],
+        "linked_create_per_second": storm["per_second"],
+        "linked_to_plain_ratio": ratio,
+        "end_seconds": results["end_s"],
+        "resolved": float(results["resolved"]),
+    }
