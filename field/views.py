@@ -22,6 +22,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -116,6 +117,10 @@ def _blank_form(desk: Desk, action: str, ticket: Ticket, now) -> forms.Form:
 
 def _list(desk: Desk, request: HttpRequest) -> HttpResponse:
     tickets = selectors.field_order_list(user=request.user, now=timezone.now())
+    # One reverse() for the page, not one per card (numbers are digits: safe in a path).
+    pattern = reverse(desk.order_url, args=["NUMBER"])
+    for ticket in tickets:
+        ticket.url = pattern.replace("NUMBER", ticket.number)
     return render(
         request,
         desk.list_template,
