@@ -108,7 +108,7 @@ def test_a_crew_member_takes_a_repair_from_acceptance_to_the_hand_back_on_a_phon
     shot(phone, "5-on-site")
 
     # The result, first with a charge and no reason: refused on its field, nothing lost.
-    result = phone.locator("#step-resolve")
+    result = phone.locator("#step-result")
     result.locator("#id_cause").fill("进户线保险丝熔断")
     result.locator("#id_work_done").fill("更换保险丝，恢复供电")
     result.locator("label.choice", has_text="供电公司产权").click()
@@ -122,7 +122,7 @@ def test_a_crew_member_takes_a_repair_from_acceptance_to_the_hand_back_on_a_phon
     shot(phone, "6-result-refused")
 
     phone.locator("#id_paid_0").check()  # free: the asset is the utility's
-    phone.locator("#step-resolve button[type=submit]").click()
+    phone.locator("#step-result button[type=submit]").click()
     expect(phone.locator(".messages")).to_contain_text(zh("Result recorded and handed back."))
     expect(phone.locator("#recorded")).to_contain_text("进户线保险丝熔断")
 
