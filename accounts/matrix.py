@@ -65,6 +65,10 @@ OUTAGE_SUPERVISORS = frozenset({R.SUPERVISOR, R.ADMIN})
 # a supervisor or an administrator who is a member of the unit (which orders: Rows.MY_UNITS).
 FIELD_CREW = frozenset({R.CREW, R.SUPERVISOR, R.ADMIN})
 FIELD_DEPARTMENT = frozenset({R.DEPARTMENT, R.SUPERVISOR, R.ADMIN})
+# Important service matters (重要服务事项报备): supervisors file and change them; agents
+# (who read them on the caller's card) and the centre manager read the list too.
+MATTER_READERS = frozenset({R.AGENT, R.SUPERVISOR, R.MANAGER, R.ADMIN})
+MATTER_FILERS = frozenset({R.SUPERVISOR, R.ADMIN})
 
 
 # --- Rows: which orders (and other rows) a role sees once past the gate ------------------
@@ -235,6 +239,10 @@ PAGES: dict[str, Page] = {
     "field:department_orders": _for(FIELD_DEPARTMENT, rows=Rows.MY_UNITS),
     "field:department_order": _for(FIELD_DEPARTMENT, rows=Rows.MY_UNITS),
     "field:department_action": _for(FIELD_DEPARTMENT, "POST", rows=Rows.MY_UNITS, actions=True),
+    # Important service matters.
+    "matters:list": _for(MATTER_READERS),
+    "matters:create": _for(MATTER_FILERS, "GET", "POST"),
+    "matters:edit": _for(MATTER_FILERS, "GET", "POST"),
     # The supervisors' pages.
     "dashboard:wallboard": _for(WATCH),
     "dashboard:wallboard_live": _for(WATCH),

@@ -33,6 +33,13 @@ AUDITED: dict[str, dict[str, Any]] = {
     "tickets.SubType": {},
     # The supervisors' report thresholds; `updated_at` only repeats the entry's own time.
     "dashboard.MetricSettings": {"exclude_fields": ["updated_at"]},
+    # The frequent-outage levels (outages/README.md).
+    "outages.FrequentOutageLevel": {"exclude_fields": ["updated_at"]},
+    # Important service matters: every change of a filing's period, areas or script.
+    "matters.ImportantMatter": {
+        "exclude_fields": ["updated_at", "updated_by"],
+        "m2m_fields": {"service_areas"},
+    },
     # People and their roles. The password hash never reaches the log: a change shows as
     # masked on both sides, so a reset is on record without any of the hash. Logins (which
     # only touch `last_login`) are not configuration and write nothing.

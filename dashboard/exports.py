@@ -299,6 +299,42 @@ def report_tables(m: dict[str, Any]) -> dict[str, Table]:
     return {table.key: table for table in tables}
 
 
+# --- Frequent outages (频繁停电) ----------------------------------------------------------------
+
+
+def frequent_outage_tables(ranking: Any) -> dict[str, Table]:
+    """The feeders and transformer areas ranked by outages in the rolling window ending at
+    the report's end (`dashboard.selectors.frequent_outage_ranking`), with their level."""
+    window_days, until = ranking.window_days, ranking.until
+    feeders, transformer_areas = ranking.feeders, ranking.transformer_areas
+    levels = {"warning": _("Outage warning"), "frequent": _("Frequent outages")}
+    to = timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
+    tables = {}
+    for key, title, header, rows in (
+        (
+            "frequent_feeders",
+            _("Outages by feeder (%(days)s days to %(to)s)"),
+            _("Feeder"),
+            feeders,
+        ),
+        (
+            "frequent_transformer_areas",
+            _("Outages by transformer area (%(days)s days to %(to)s)"),
+            _("Transformer area"),
+            transformer_areas,
+        ),
+    ):
+        table = Table(
+            key,
+            title % {"days": window_days, "to": to},
+            [header, _("Number of outages"), _("Level")],
+        )
+        for place in rows:
+            table.add(place.name, place.outages, str(levels.get(place.level, "")))
+        tables[key] = table
+    return tables
+
+
 # --- Drill-down rows as tables ------------------------------------------------------------------
 
 

@@ -430,3 +430,36 @@ def _drill_repairs(what: str, value: str, scope: Scope, t: Thresholds) -> QueryS
     else:
         raise KeyError(what)
     return rows.order_by("created_at", "pk")
+
+
+# --- Frequent outages (频繁停电) ----------------------------------------------------------------
+
+FREQUENT_RANKED = 20
+
+
+@dataclass(frozen=True)
+class FrequentRanking:
+    feeders: list[outage_selectors.RankedPlace]
+    transformer_areas: list[outage_selectors.RankedPlace]
+    window_days: int
+    until: datetime
+
+
+def frequent_outage_ranking(*, until: datetime) -> FrequentRanking | None:
+    """The report's two rankings (feeders, transformer areas) over the levels' rolling
+    window ending at `until` (the report's end, or now): three queries. They follow no
+    filter of the report (an outage has no category, unit or agent). None when the levels
+    are switched off."""
+    levels = outage_selectors.frequent_levels_current()
+    if levels is None:
+        return None
+    return FrequentRanking(
+        feeders=outage_selectors.outage_ranking(
+            column="feeders", now=until, levels=levels, limit=FREQUENT_RANKED
+        ),
+        transformer_areas=outage_selectors.outage_ranking(
+            column="transformer_areas", now=until, levels=levels, limit=FREQUENT_RANKED
+        ),
+        window_days=levels.window_days,
+        until=until,
+    )

@@ -265,6 +265,9 @@ def report(request):
     filters = form.filters()
     m = period_metrics(start=start, end=end, **filters)
     tables = exports.report_tables(m)
+    ranking = selectors.frequent_outage_ranking(until=min(end, timezone.now()))
+    if ranking is not None:
+        tables.update(exports.frequent_outage_tables(ranking))
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         chosen = request.GET.get("table", "all")

@@ -18,7 +18,12 @@ from django.utils import timezone
 from customers.models import AreaType, Customer, CustomerPhone, HandlingUnit, ServiceArea
 from customers.validators import resident_id_check_digit
 from knowledge.models import Article, ArticleCategory
-from outages.models import Outage
+from matters.models import ImportantMatter
+from matters.services import MatterDraft, matter_file
+from outages.models import Outage, OutageEvent, OutageNotice
+from outages.notices import outage_notices_create
+from outages.selectors import outage_customers_covered
+from servicedesk.actors import Actor
 from servicedesk.errors import DomainError
 from tickets import services
 from tickets.intake import TicketDraft
@@ -447,6 +452,67 @@ def _outages(areas: dict[str, ServiceArea], now: datetime) -> None:
         )
         if created:
             outage.service_areas.add(areas[area_code])
+            if number == "TD-DEMO-001":
+                _outage_notices(outage, now=starts + timedelta(minutes=6))
+
+
+def _outage_notices(outage: Outage, *, now: datetime) -> None:
+    """The fault's text messages to its customers: gone out when it was registered, but one
+    number the gateway refused, so the outage page shows sent and failed."""
+    event = OutageEvent.objects.create(
+        outage=outage, at=now, kind=OutageEvent.Kind.REGISTERED, actor_label="demo"
+    )
+    outage.customers_covered = outage_customers_covered(outage).count()
+    outage.save(update_fields=["customers_covered"])
+    outage_notices_create(outage=outage, event=event, now=now)
+    notices = OutageNotice.objects.filter(event=event)
+    notices.update(state=OutageNotice.State.SENT, attempts=1, sent_at=now + timedelta(seconds=20))
+    first = notices.order_by("pk").first()
+    if first is not None:
+        notices.filter(pk=first.pk).update(
+            state=OutageNotice.State.FAILED, sent_at=None, last_error="HTTP 400"
+        )
+
+
+def _frequent_outages(customer: Customer, now: datetime) -> None:
+    """Three ended outages of the first customer's transformer area in the last 50 days: with
+    the city-east fault still on, its card shows "frequent outages · 4 in 60 days"."""
+    for n, days_ago in enumerate((48, 27, 9), start=1):
+        starts = now - timedelta(days=days_ago)
+        Outage.objects.get_or_create(
+            number=f"TD-DEMO-F{n:02d}",
+            defaults={
+                "kind": Outage.Kind.FAULT,
+                "title": f"{customer.transformer_area}低压故障",
+                "starts_at": starts,
+                "expected_restoration_at": starts + timedelta(hours=3),
+                "restored_at": starts + timedelta(hours=2),
+                "restoration_recorded_at": starts + timedelta(hours=2),
+                "transformer_areas": [customer.transformer_area],
+            },
+        )
+
+
+def _matters(areas: dict[str, ServiceArea], users: dict[str, User], now: datetime) -> None:
+    """One important service matter in force for the city's two areas."""
+    title = "营销系统升级暂停线上缴费"
+    if ImportantMatter.objects.filter(title=title).exists():
+        return
+    matter_file(
+        draft=MatterDraft(
+            title=title,
+            script=(
+                "您好，因营销系统升级，线上缴费暂停至升级完成，期间不会因此停电或产生违约金，"
+                "您可在升级完成后正常缴费。给您带来不便，敬请谅解。"
+            ),
+            background="升级期间网上国网和银行代收暂停；营业厅可现金缴费。",
+            valid_from=now - timedelta(hours=2),
+            valid_to=now + timedelta(days=3),
+            service_areas=[areas["east"], areas["west"]],
+        ),
+        actor=Actor(user=users["supervisor1"]),
+        now=now - timedelta(hours=2),
+    )
 
 
 def _knowledge() -> None:
@@ -746,6 +812,8 @@ def seed_demo(*, now: datetime | None = None) -> SeedReport:
         areas = _areas(units)
         customers = _customers(areas, rng)
         _outages(areas, now)
+        _frequent_outages(customers[0], now)
+        _matters(areas, users, now)
         _knowledge()
     customers = list(
         Customer.objects.filter(account_number__startswith=ACCOUNT_PREFIX)

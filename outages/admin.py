@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from outages.models import (
+    FrequentOutageLevel,
     Outage,
     OutageDispatch,
     OutageEvent,
@@ -85,6 +86,15 @@ class OutageTimerRuleAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "minutes", "is_active", "note"]
     list_filter = ["name", "kind", "is_active"]
     list_editable = ["minutes", "is_active"]
+
+
+@admin.register(FrequentOutageLevel)
+class FrequentOutageLevelAdmin(admin.ModelAdmin):
+    """The frequent-outage levels (频繁停电) the caller's card and the report read: one row
+    active at a time; switching it off removes the badge."""
+
+    list_display = ["window_days", "warning_count", "frequent_count", "is_active", "note"]
+    list_editable = ["is_active"]
 
 
 @admin.register(OutageNotice)

@@ -11,9 +11,12 @@ All times are stored in UTC.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from outages.lookups import HasItem
 
 
 class Outage(models.Model):
@@ -109,6 +112,9 @@ class Outage(models.Model):
         verbose_name_plural = _("outages")
         ordering = ["-starts_at"]
         indexes = [
+            # Frequent outages: the outages started in the rolling window (selectors
+            # `outage_count_for_customer`, `outage_ranking`) are found on this index.
+            models.Index(fields=["starts_at"], name="outage_starts_at_idx"),
             # The wallboard's "report to the power authority overdue": rare rows.
             models.Index(
                 fields=["starts_at"],
@@ -311,6 +317,82 @@ class OutageTimer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outage_id} {self.name} → {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class FrequentOutageLevel(models.Model):
+    """The frequent-outage levels (频繁停电): how many outages in a rolling window make a
+    customer, a feeder or a transformer area "warning" and then "frequent".
+
+    Edited by an administrator in the admin; seeded by migration `0005_frequent_outage_levels`
+    with 60 days, warning at 3 and frequent at 4 (the figures of the issue, "3 and 4 in two
+    months"; the regulation excerpts we hold give none). At most one row is active: it is
+    the one the caller's card and the report read. No active row switches the badge off.
+    """
+
+    window_days = models.PositiveSmallIntegerField(
+        _("window (days)"), default=60, help_text=_("Outages started in the last N days count.")
+    )
+    warning_count = models.PositiveSmallIntegerField(_("warning from (outages)"), default=3)
+    frequent_count = models.PositiveSmallIntegerField(_("frequent from (outages)"), default=4)
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("source or note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("frequent-outage levels")
+        verbose_name_plural = _("frequent-outage levels")
+        ordering = ["-is_active", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="frequent_outage_level_one_active",
+                violation_error_message=_("Only one set of levels can be active at a time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(window_days__gte=1)
+                & Q(warning_count__gte=1)
+                & Q(frequent_count__gte=models.F("warning_count")),
+                name="frequent_outage_level_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.window_days}d {self.warning_count}/{self.frequent_count}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.window_days is not None and self.window_days < 1:
+            errors["window_days"] = _("The window is at least one day.")
+        if self.warning_count is not None and self.warning_count < 1:
+            errors["warning_count"] = _("The warning level is at least one outage.")
+        if (
+            self.warning_count is not None
+            and self.frequent_count is not None
+            and self.frequent_count < self.warning_count
+        ):
+            errors["frequent_count"] = _("The frequent level cannot be below the warning level.")
+        if errors:
+            raise ValidationError(errors)
+
+    def level_of(self, count: int) -> str:
+        """ "frequent", "warning" or "" for a number of outages in the window."""
+        if count >= self.frequent_count:
+            return FrequentLevel.FREQUENT
+        if count >= self.warning_count:
+            return FrequentLevel.WARNING
+        return ""
+
+
+class FrequentLevel(models.TextChoices):
+    WARNING = "warning", _("Outage warning")
+    FREQUENT = "frequent", _("Frequent outages")
+
+
+# `feeders__has_item="…"` / `transformer_areas__has_item="…"`: the list holds this string,
+# asked in the database on PostgreSQL and SQLite alike (outages/lookups.py says how).
+Outage._meta.get_field("feeders").register_lookup(HasItem)
+Outage._meta.get_field("transformer_areas").register_lookup(HasItem)
 
 
 class OutageNotice(models.Model):

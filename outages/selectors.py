@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import (
     Count,
     IntegerField,
@@ -28,7 +29,14 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from customers.models import Customer
-from outages.models import Outage, OutageEvent, OutageNotice, OutageTimer
+from outages.models import (
+    FrequentLevel,
+    FrequentOutageLevel,
+    Outage,
+    OutageEvent,
+    OutageNotice,
+    OutageTimer,
+)
 from tickets.models import Ticket
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -130,6 +138,104 @@ def outage_active_covering(
         ):
             return outage
     return None
+
+
+# --- Frequent outages (频繁停电) ----------------------------------------------------------------
+# Counted over the rolling window of the active `FrequentOutageLevel`: the outages that
+# *started* in [now - window, now] (announced ones not yet started do not count), whatever
+# their kind and whether power is back. A customer's count follows the coverage rule above;
+# a feeder's or transformer area's count is the outages that name it on the register.
+
+
+def frequent_levels_current() -> FrequentOutageLevel | None:
+    """The active levels (one query); None when an administrator switched them off."""
+    return FrequentOutageLevel.objects.filter(is_active=True).first()
+
+
+@dataclass(frozen=True)
+class OutageFrequency:
+    """How many outages reached something in the window, and the level that makes."""
+
+    count: int
+    level: str  # FrequentLevel value, or "" below the warning level
+    window_days: int
+
+    @property
+    def is_frequent(self) -> bool:
+        return self.level == FrequentLevel.FREQUENT
+
+
+def _window(levels: FrequentOutageLevel, now: datetime) -> tuple[datetime, datetime]:
+    return now - timedelta(days=levels.window_days), now
+
+
+def outage_frequency_for_customer(
+    *, customer: Customer, now: datetime, levels: FrequentOutageLevel | None
+) -> OutageFrequency | None:
+    """The outages that reached this customer in the window, counted in one query on the
+    start index: its service area (through the outages' area table), its feeder or its
+    transformer area listed on the outage (`has_item`, outages/lookups.py)."""
+    if levels is None:
+        return None
+    since, until = _window(levels, now)
+    reached = Q(
+        pk__in=Outage.service_areas.through.objects.filter(
+            servicearea_id=customer.service_area_id
+        ).values("outage_id")
+    )
+    if customer.feeder:
+        reached |= Q(feeders__has_item=customer.feeder)
+    if customer.transformer_area:
+        reached |= Q(transformer_areas__has_item=customer.transformer_area)
+    count = Outage.objects.filter(reached, starts_at__gte=since, starts_at__lte=until).count()
+    return OutageFrequency(
+        count=count, level=levels.level_of(count), window_days=levels.window_days
+    )
+
+
+@dataclass(frozen=True)
+class RankedPlace:
+    """A feeder or transformer area and the outages naming it in the window."""
+
+    name: str
+    outages: int
+    level: str
+
+
+RANKED = {"feeders", "transformer_areas"}
+
+
+def outage_ranking(
+    *, column: str, now: datetime, levels: FrequentOutageLevel, limit: int = 20
+) -> list[RankedPlace]:
+    """Feeders (`column="feeders"`) or transformer areas (`"transformer_areas"`) by the
+    outages started in the window that name them, most first: one grouped query that
+    unfolds each outage's JSON list in the database (PostgreSQL's
+    `jsonb_array_elements_text`, SQLite's `json_each`) over the start index."""
+    if column not in RANKED:
+        raise ValueError(column)
+    since, until = _window(levels, now)
+    table = connection.ops.quote_name(Outage._meta.db_table)
+    field = connection.ops.quote_name(column)
+    if connection.vendor == "postgresql":
+        unfold = f"CROSS JOIN LATERAL jsonb_array_elements_text(o.{field}) AS item(value)"
+    else:
+        unfold = f"CROSS JOIN json_each(o.{field}) AS item"
+    starts = connection.ops.quote_name("starts_at")
+    sql = (
+        f"SELECT item.value, COUNT(DISTINCT o.id) AS n FROM {table} o {unfold} "
+        f"WHERE o.{starts} >= %s AND o.{starts} <= %s AND item.value <> '' "
+        "GROUP BY item.value ORDER BY n DESC, item.value LIMIT %s"
+    )
+    params = [
+        connection.ops.adapt_datetimefield_value(since),
+        connection.ops.adapt_datetimefield_value(until),
+        limit,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [RankedPlace(name=name, outages=n, level=levels.level_of(n)) for name, n in rows]
 
 
 # --- The register pages ------------------------------------------------------------------------

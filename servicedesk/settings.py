@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_filters",
     "customers",
     "outages",
+    "matters",  # important service matters (重要服务事项报备) shown on the caller's card
     "calls",
     "tickets",
     "sla",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("outages/", include("outages.urls")),
     path("field/", include("field.urls")),
+    path("matters/", include("matters.urls")),
     path("knowledge/", include("knowledge.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("sla/", include("sla.urls")),

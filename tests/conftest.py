@@ -31,6 +31,7 @@ REFERENCE_DATA = [
     ("sla.migrations.0002_seed_default_rules", "seed"),
     ("sla.migrations.0003_seed_holidays", "seed"),
     ("outages.migrations.0003_seed_timer_rules", "seed"),
+    ("outages.migrations.0005_frequent_outage_levels", "seed"),
 ]
 
 

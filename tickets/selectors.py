@@ -17,7 +17,14 @@ from accounts.matrix import SEES_EVERY_ORDER, SEES_UNIT_ORDERS
 from accounts.roles import roles_of
 from calls.models import Call
 from customers.models import Customer
+from matters.models import ImportantMatter
+from matters.selectors import matters_in_force_for_area
 from outages.models import Outage
+from outages.selectors import (
+    OutageFrequency,
+    frequent_levels_current,
+    outage_frequency_for_customer,
+)
 from sla.selectors import running_timers_prefetch
 from tickets.models import OPEN_STATUSES, ReplyForm, Status, Ticket, TicketEvent
 
@@ -101,6 +108,11 @@ class CallerCard:
     open_orders: list[Ticket] = field(default_factory=list)
     recent_orders: list[Ticket] = field(default_factory=list)
     outages: list[Outage] = field(default_factory=list)
+    # Frequent outages (频繁停电): the outages that reached the customer in the window.
+    frequency: OutageFrequency | None = None
+    # Important service matters (重要服务事项报备) in force for the customer's area: the
+    # agent reads their script.
+    matters: list[ImportantMatter] = field(default_factory=list)
 
 
 def outage_list_covering(*, customer: Customer, now: datetime) -> list[Outage]:
@@ -155,6 +167,10 @@ def caller_card(*, customer: Customer | None, phone: str, now: datetime) -> Call
             if t.pk not in open_ids
         ][:CARD_RECENT_ORDERS]
         card.outages = outage_list_covering(customer=customer, now=now)
+        card.frequency = outage_frequency_for_customer(
+            customer=customer, now=now, levels=frequent_levels_current()
+        )
+        card.matters = matters_in_force_for_area(service_area_id=customer.service_area_id, now=now)
     return card
 
 

@@ -31,6 +31,8 @@ from accounts.roles import Role, roles_of
 from api.models import Scope
 from api.permissions import MatrixPermission
 from api.services import api_client_create
+from matters.models import ImportantMatter
+from matters.services import MatterDraft, matter_file
 from outages.models import Outage
 from outages.services import outage_register
 from servicedesk.actors import Actor
@@ -207,6 +209,7 @@ class World:
     orders: dict[str, Ticket] = field(default_factory=dict)
     breach: Breach | None = None
     outage: Outage | None = None
+    matter: ImportantMatter | None = None
 
     def for_action(self, action: str) -> list[Ticket]:
         names = {
@@ -294,6 +297,16 @@ def world(alice_actor, bob, carol, dave, urban_customer, rural_customer) -> Worl
     world.outage = outage_register(
         draft=fault(
             starts_at=now, confirmed_at=now, expected_restoration_at=now + timedelta(hours=2)
+        ),
+        actor=Actor(user=dave),
+    )
+    world.matter = matter_file(
+        draft=MatterDraft(
+            title="阶梯电价调整",
+            script="您好，自下月起执行新的阶梯电价。",
+            valid_from=now,
+            valid_to=now + timedelta(days=7),
+            service_areas=[urban_customer.service_area],
         ),
         actor=Actor(user=dave),
     )
@@ -396,6 +409,9 @@ def _about(route: Route, world: World) -> Iterator[tuple[dict, Ticket | None, st
         return
     if route.name.startswith("outages:") and parameters == ["number"]:
         yield {"number": world.outage.number}, None, ""
+        return
+    if route.name == "matters:edit":
+        yield {"pk": world.matter.pk}, None, ""
         return
     if route.name == "dashboard:breach_acknowledge":
         yield {"pk": world.breach.pk}, None, ""

@@ -66,3 +66,16 @@ def test_the_demo_centre_is_seeded_once_however_often_it_runs_and_has_what_every
         assert page.status_code == 200
         assert label in page.content.decode()
     assert "TD-DEMO-001" in admin_client.get("/admin/outages/outage/").content.decode()
+
+    # Frequent outages and an important service matter on the first customer's card.
+    from django.utils import timezone
+
+    from matters.models import ImportantMatter
+    from outages.selectors import frequent_levels_current, outage_frequency_for_customer
+
+    first = Customer.objects.get(account_number="9500000000")
+    frequency = outage_frequency_for_customer(
+        customer=first, now=timezone.now(), levels=frequent_levels_current()
+    )
+    assert (frequency.count, frequency.level) == (4, "frequent")
+    assert ImportantMatter.objects.filter(service_areas=first.service_area).count() == 1
