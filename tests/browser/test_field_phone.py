@@ -78,7 +78,9 @@ def test_a_crew_member_takes_a_repair_from_acceptance_to_the_hand_back_on_a_phon
     phone.goto("/field/crew/")
     card = phone.locator(f'.order-card[data-number="{ticket.number}"]')
     expect(card).to_be_visible()
-    expect(card.locator("[data-timer=arrival] .countdown")).to_contain_text("剩余")
+    countdown = card.locator("[data-timer=arrival] .countdown")
+    expect(countdown).to_contain_text("剩余")
+    expect(countdown).not_to_have_text(countdown.inner_text())  # it counts down, live
     fits_the_phone(phone)
     shot(phone, "1-list")
 
