@@ -119,23 +119,41 @@ class When(StrEnum):
     # Complaints and reports are answered by the department concerned; an agent writes the
     # reply only of an inquiry that promised a callback or an SMS.
     CALLBACK = "an inquiry that promised a callback or an SMS"
+    # 首问负责制: the agent who took the call answers for the order to the end, so the
+    # check of what the unit hands back (回单审核) and a service termination are its own.
+    OWNER = "an order it took"
 
 
+# A unit works its own orders: accepts, calls the customer, goes on site, records and hands
+# back the result; one that is not the right unit passes the order on (转派).
 _UNIT_WORK = dict.fromkeys(
-    (Action.ACKNOWLEDGE, Action.ARRIVE, Action.RESOLVE, Action.REPLY), When.OWN_UNIT
+    (
+        Action.ACKNOWLEDGE,
+        Action.CONTACT,
+        Action.ARRIVE,
+        Action.RESOLVE,
+        Action.REPLY,
+        Action.HANDBACK,
+        Action.REDISPATCH,
+    ),
+    When.OWN_UNIT,
 )
 # Role → action → on which orders. The life cycle (tickets.lifecycle) decides whether the
 # action is possible in the order's state at all; this decides who may take it. Integration
 # clients holding `tickets:act` take any action the state allows.
 ACTIONS: dict[str, dict[str, When]] = {
     # An agent owns what it took (首问负责制): cancels it, does the return visit, archives it,
-    # logs a repeat call as a hastening.
+    # logs a repeat call as a hastening; checks what the unit hands back and terminates a
+    # claim outside the utility's scope, on the orders it took.
     R.AGENT: {
         Action.CANCEL: When.SEEN,
         Action.VISIT: When.SEEN,
         Action.ARCHIVE: When.SEEN,
         Action.REPLY: When.CALLBACK,
         HASTEN: When.SEEN,
+        Action.ACCEPT_CHECK: When.OWNER,
+        Action.RETURN_CHECK: When.OWNER,
+        Action.TERMINATE: When.OWNER,
     },
     R.CREW: _UNIT_WORK,
     R.DEPARTMENT: _UNIT_WORK,
@@ -367,6 +385,12 @@ API_ACTIONS: tuple[str, ...] = (
     Action.VISIT,
     Action.ARCHIVE,
     Action.CANCEL,
+    Action.REDISPATCH,
+    Action.CONTACT,
+    Action.HANDBACK,
+    Action.ACCEPT_CHECK,
+    Action.RETURN_CHECK,
+    Action.TERMINATE,
 )
 
 API: dict[tuple[str, str], Operation] = {

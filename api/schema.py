@@ -277,6 +277,43 @@ ACTION_EXAMPLES: dict[str, list[OpenApiExample]] = {
             "Cancel", value={"reason": "客户来电撤销，已自行恢复供电"}, request_only=True
         )
     ],
+    "redispatch": [
+        OpenApiExample(
+            "Re-dispatch to another unit",
+            value={"handling_unit": "crew-rural", "reason": "地址属城郊供电所辖区"},
+            request_only=True,
+        )
+    ],
+    "contact": [
+        OpenApiExample(
+            "Customer contacted", value={"note": "已电话联系客户，约定上门"}, request_only=True
+        )
+    ],
+    "handback": [
+        OpenApiExample(
+            "Hand back a repair",
+            value={"cause": "进户线保险丝熔断", "work_done": "更换保险丝，恢复供电"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Hand back a complaint",
+            value={"reply": "经核实，已对相关人员批评教育并向客户致歉。"},
+            request_only=True,
+        ),
+    ],
+    "accept_check": [
+        OpenApiExample("Accept the result", value={"note": "回单合格"}, request_only=True)
+    ],
+    "return_check": [
+        OpenApiExample("Return to the unit", value={"reason": "未写明故障原因"}, request_only=True)
+    ],
+    "terminate": [
+        OpenApiExample(
+            "Terminate the service",
+            value={"reason": "客户内部产权设备，不属供电企业服务范围"},
+            request_only=True,
+        )
+    ],
 }
 
 CALL_DESCRIPTION = (

@@ -419,9 +419,13 @@ class TicketDetailSerializer(TicketListItemSerializer):
             "replied_at",
             "satisfaction",
             "cancel_reason",
+            "termination_reason",
+            "return_count",
             "dispatched_at",
             "acknowledged_at",
+            "contacted_at",
             "arrived_at",
+            "handed_back_at",
             "resolved_at",
             "visited_at",
             "archived_at",
@@ -498,6 +502,36 @@ class ResolveInputSerializer(NoteInputSerializer):
         default=True,
         help_text=_("Repairs: power is back (stops the restoration clock)."),
     )
+
+
+class HandbackInputSerializer(ResolveInputSerializer):
+    reply = StrictCharField(
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        allow_blank=True,
+        help_text=_("The written reply (complaints and reports: required)."),
+    )
+
+
+class ReasonInputSerializer(ActionInputSerializer):
+    reason = StrictCharField(max_length=200, help_text=_("Why; kept on the timeline."))
+
+
+class RedispatchInputSerializer(ReasonInputSerializer):
+    handling_unit = StrictCharField(
+        max_length=40, help_text=_("Code of the active unit that takes the order over.")
+    )
+
+    def validate_handling_unit(self, value: str) -> HandlingUnit:
+        unit = one_or_none(HandlingUnit.objects.filter(code=value.strip(), is_active=True))
+        if unit is None:
+            raise serializers.ValidationError(_("No active handling unit has this code."))
+        return unit
+
+    def to_service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.validated_data)
+        data["unit"] = data.pop("handling_unit")
+        return data
 
 
 class ReplyInputSerializer(NoteInputSerializer):

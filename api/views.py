@@ -43,8 +43,11 @@ from api.serializers import (
     CallSerializer,
     CancelInputSerializer,
     DispatchInputSerializer,
+    HandbackInputSerializer,
     MetricsQuerySerializer,
     NoteInputSerializer,
+    ReasonInputSerializer,
+    RedispatchInputSerializer,
     ReplyInputSerializer,
     ResolveInputSerializer,
     TicketCreatedSerializer,
@@ -225,7 +228,9 @@ class TicketActionApi(ApiView):
                 if not ticket_action_allowed(user=request.user, ticket=ticket, action=self.action):
                     raise PermissionDenied(_("Your role may not take this action on this order."))
             type(self).service(ticket=ticket, actor=actor, **kwargs)
-            fresh = ticket_get_for_api(client=client, user=request.user, number=number)
+            fresh = ticket_get_for_api(
+                client=client, user=request.user, number=number, after_action=True
+            )
             answer = TicketDetailSerializer(fresh).data
             return status.HTTP_200_OK, api_order_shown(
                 answer, ticket=fresh, client=client, user=request.user
@@ -240,7 +245,8 @@ def _action_api(
     input_serializer: type[ActionInputSerializer],
     summary: str,
 ) -> type[TicketActionApi]:
-    name = f"Ticket{action.value.capitalize()}Api"
+    # accept_check → TicketAcceptCheckApi
+    name = "Ticket" + "".join(part.capitalize() for part in action.value.split("_")) + "Api"
     view = type(
         name,
         (TicketActionApi,),
@@ -319,6 +325,43 @@ TicketCancelApi = _action_api(
     _("Cancel an open order, with a reason"),
 )
 
+TicketRedispatchApi = _action_api(
+    Action.REDISPATCH,
+    ticket_services.ticket_redispatch,
+    RedispatchInputSerializer,
+    _("Re-dispatch the order to another unit, with a reason (转派); the clocks run on"),
+)
+TicketContactApi = _action_api(
+    Action.CONTACT,
+    ticket_services.ticket_record_contact,
+    NoteInputSerializer,
+    _("The unit has contacted the customer (a milestone; the state stays)"),
+)
+TicketHandbackApi = _action_api(
+    Action.HANDBACK,
+    ticket_services.ticket_handback,
+    HandbackInputSerializer,
+    _("Hand the result back for the centre's check (回单)"),
+)
+TicketAcceptCheckApi = _action_api(
+    Action.ACCEPT_CHECK,
+    ticket_services.ticket_check_accept,
+    NoteInputSerializer,
+    _("The centre accepts the handed-back result (回单审核): the order is resolved"),
+)
+TicketReturnCheckApi = _action_api(
+    Action.RETURN_CHECK,
+    ticket_services.ticket_check_return,
+    ReasonInputSerializer,
+    _("The centre sends the result back to the unit, with a reason (退单)"),
+)
+TicketTerminateApi = _action_api(
+    Action.TERMINATE,
+    ticket_services.ticket_terminate,
+    ReasonInputSerializer,
+    _("Close a claim outside the utility's scope, with a reason (服务终止)"),
+)
+
 TICKET_ACTION_APIS: dict[str, type[TicketActionApi]] = {
     view.action: view
     for view in (
@@ -330,6 +373,12 @@ TICKET_ACTION_APIS: dict[str, type[TicketActionApi]] = {
         TicketVisitApi,
         TicketArchiveApi,
         TicketCancelApi,
+        TicketRedispatchApi,
+        TicketContactApi,
+        TicketHandbackApi,
+        TicketAcceptCheckApi,
+        TicketReturnCheckApi,
+        TicketTerminateApi,
     )
 }
 

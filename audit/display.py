@@ -37,6 +37,7 @@ ACTIONS = {
 VALUE_LABELS: dict[tuple[str, str], dict[str, Any]] = {
     ("sla.slarule", "category"): dict(Category.choices),
     ("customers.handlingunit", "categories"): dict(Category.choices),
+    ("customers.routingrule", "category"): dict(Category.choices),
     ("api.apiclient", "scopes"): dict(Scope.choices),
     # Roles are groups named by their codes ("agent", "supervisor").
     ("auth.user", "groups"): dict(Role.choices),

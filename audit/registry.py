@@ -25,8 +25,9 @@ AUDITED: dict[str, dict[str, Any]] = {
     "sla.Holiday": {},
     "sla.HolidayYear": {},
     "sla.EscalationStep": {},
-    # Routing: units (with who works in and supervises each) and the service areas that
-    # send an address's repairs to a crew (tickets/routing.py reads only these two).
+    # Routing: the rules, the units (with who works in and supervises each) and the service
+    # areas whose crew and supply station the rules can follow (tickets/routing.py).
+    "customers.RoutingRule": {},
     "customers.HandlingUnit": {"m2m_fields": {"members", "supervisors"}},
     "customers.ServiceArea": {},
     # The taxonomy below the five fixed categories.

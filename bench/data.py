@@ -158,6 +158,16 @@ def ensure_data(spec: Spec = Spec()) -> Spec:
         },
         "FROM generate_series(1::bigint, 5) g",
     )
+    # Routing rules (emptied with the units): repairs to the area's crew, the rest to a department.
+    RoutingRule = apps.get_model("customers", "RoutingRule")
+    department = HandlingUnit.objects.get(code="bench-dept-1")
+    RoutingRule.objects.bulk_create(
+        [RoutingRule(category="repair", target="area_crew", priority=10)]
+        + [
+            RoutingRule(category=category, unit=department)
+            for category in ("inquiry", "application", "complaint", "report")
+        ]
+    )
     insert_select(
         ServiceArea,
         {

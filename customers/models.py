@@ -8,6 +8,7 @@ find the customer by caller number, account number, name or address.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -49,13 +50,13 @@ class HandlingUnit(models.Model):
         on_delete=models.SET_NULL,
         related_name="children",
     )
+    # Superseded by RoutingRule (migration 0004 turned each listed category into a rule);
+    # kept so older data and clients keep their column. Routing no longer reads it.
     categories = models.JSONField(
         _("handles categories"),
         default=list,
         blank=True,
-        help_text=_(
-            'Category codes this unit receives when routing by category, e.g. ["complaint"].'
-        ),
+        help_text=_("No longer used for routing: see the routing rules."),
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -71,14 +72,52 @@ class HandlingUnit(models.Model):
     )
     phone = models.CharField(_("duty phone"), max_length=20, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    is_fallback = models.BooleanField(
+        _("fallback unit"),
+        default=False,
+        help_text=_(
+            "Receives every order no routing rule sends elsewhere, so no order is left "
+            "unrouted. Exactly one active unit is the fallback."
+        ),
+    )
 
     class Meta:
         verbose_name = _("handling unit")
         verbose_name_plural = _("handling units")
         ordering = ["code"]
+        constraints = [
+            # At most one fallback; the admin keeps it at exactly one (see HandlingUnitAdmin).
+            models.UniqueConstraint(
+                fields=["is_fallback"],
+                condition=models.Q(is_fallback=True),
+                name="customers_one_fallback_unit",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Exactly one fallback: ticking it on another unit moves it there (the admin clears
+        # the previous one in the same transaction); clearing it here would leave none.
+        if self.is_fallback and not self.is_active:
+            raise ValidationError(
+                {
+                    "is_active": _(
+                        "The fallback unit must stay active: make another unit the fallback first."
+                    )
+                }
+            )
+        if not self.is_fallback and self.pk is not None:
+            if HandlingUnit.objects.filter(pk=self.pk, is_fallback=True).exists():
+                raise ValidationError(
+                    {
+                        "is_fallback": _(
+                            "Exactly one unit is the fallback: make another unit the fallback "
+                            "instead of clearing it here."
+                        )
+                    }
+                )
 
 
 class ServiceArea(models.Model):
@@ -115,6 +154,93 @@ class ServiceArea(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RoutingRule(models.Model):
+    """Which unit receives an order once the agent sends it on (派单): routing as data.
+
+    Created and edited by an administrator in the admin; read by `tickets.routing.unit_for`
+    every time an order is dispatched without a unit chosen by hand. A rule matches an
+    order by category, and optionally by sub-type (the order's sub-type or detail) and by
+    service area; it sends the order to a named unit, or to the crew or the supply station
+    of the order's service area. The most specific matching rule whose unit is active wins
+    (sub-type, then service area, then a rule that follows the area), then the lowest
+    priority number; when none can, the fallback unit (`HandlingUnit.is_fallback`) does.
+    """
+
+    class Target(models.TextChoices):
+        UNIT = "unit", _("The unit named here")
+        AREA_CREW = "area_crew", _("The repair crew of the order's service area")
+        AREA_STATION = "area_station", _("The supply station of the order's service area")
+
+    # One of the five fixed category codes (tickets.models.Category); the admin form offers
+    # them. Kept as a plain code so customers does not import tickets.
+    category = models.CharField(_("category"), max_length=20)
+    subtype = models.ForeignKey(
+        "tickets.SubType",
+        verbose_name=_("sub-type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Blank: every sub-type. Matches the order's sub-type or its detail."),
+    )
+    service_area = models.ForeignKey(
+        ServiceArea,
+        verbose_name=_("service area"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+        help_text=_("Blank: every service area."),
+    )
+    target = models.CharField(
+        _("sends to"), max_length=20, choices=Target.choices, default=Target.UNIT
+    )
+    unit = models.ForeignKey(
+        HandlingUnit,
+        verbose_name=_("handling unit"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+        help_text=_("Required when the rule sends to the unit named here."),
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        default=100,
+        help_text=_("Among equally specific rules, the lowest number is tried first."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("source or note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["category", "priority", "id"]
+        # Every dispatch reads the active rules of one category.
+        indexes = [models.Index(fields=["category", "is_active"], name="routing_rule_category_idx")]
+
+    def __str__(self) -> str:
+        where = (
+            self.unit.name
+            if self.target == self.Target.UNIT and self.unit
+            else self.get_target_display()
+        )
+        return f"{self.category} → {where}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.target == self.Target.UNIT and self.unit_id is None:
+            errors["unit"] = _("Choose the unit this rule sends orders to.")
+        if self.target != self.Target.UNIT and self.unit_id is not None:
+            errors["unit"] = _(
+                "This rule sends orders to the unit of the service area: leave the unit blank."
+            )
+        if self.subtype_id and self.category and self.subtype.category != self.category:
+            errors["subtype"] = _("This sub-type belongs to another category.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Customer(models.Model):

@@ -284,6 +284,11 @@ def report_tables(m: dict[str, Any]) -> dict[str, Table]:
             row["transformer_area"],
             Cell(row["faults"], f"repairs.transformer_area:{row['transformer_area']}"),
         )
+    units = Table(
+        "units", _("By handling unit"), [_("Handling unit"), _("Returned by the check (退单)")]
+    )
+    for row in m.get("by_unit", []):
+        units.add(row["label"], row["returned"])
     tables = [
         summary,
         hourly,
@@ -295,6 +300,7 @@ def report_tables(m: dict[str, Any]) -> dict[str, Table]:
         trend,
         feeders,
         transformer,
+        units,
     ]
     return {table.key: table for table in tables}
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Value
-from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models import Count, F, Max, Min, Q, QuerySet, TextField, Value, Window
+from django.db.models.functions import Cast, ExtractHour, TruncDate
 
 from calls.models import Call
 from customers.models import AreaType, HandlingUnit
@@ -25,7 +25,8 @@ from outages import selectors as outage_selectors
 from outages.models import Outage
 from sla.models import Breach, Timer, TimerName
 from sla.selectors import answer_limit, ringing_past_limit
-from tickets.models import OPEN_STATUSES, Ticket
+from tickets.models import OPEN_STATUSES, Status, Ticket
+from tickets.routing import UNROUTED
 
 LIST_LIMIT = 30
 
@@ -222,6 +223,7 @@ def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
     for outage in outages:
         outage.slots = outage_selectors.slots_of(outage, starts=slot_starts)
     reporting_overdue = outage_selectors.outage_reporting_overdue(now=now, limit=LIST_LIMIT)
+    unrouted_count, unrouted = unrouted_orders(limit=LIST_LIMIT)
     return {
         "now": now,
         "counted_at": counted_at,
@@ -242,7 +244,30 @@ def wallboard_snapshot(*, now: datetime) -> dict[str, Any]:
         # Outage reporting overdue: reports to the power authority not recorded, reporting
         # clocks (entry, restoration update) past their due time.
         "outage_reporting": reporting_overdue,
+        # Orders no routing rule and no fallback unit received: the alarm block at the top.
+        "unrouted_count": unrouted_count,
+        "unrouted": unrouted,
     }
+
+
+def unrouted_orders(*, limit: int) -> tuple[int, list[Ticket]]:
+    """Orders taken while no routing rule and no fallback unit could receive them (marked
+    by `tickets.services`), oldest first, and how many there are — in one query.
+
+    They are still accepted with no unit, so the (handling unit, status) index finds them
+    among the few orders waiting to leave the agent; the mark is read as text so the same
+    filter runs on PostgreSQL and SQLite. An order leaves the list once it is dispatched
+    (the mark is cleared, the unit set) or closed.
+    """
+    rows = list(
+        Ticket.objects.filter(status=Status.ACCEPTED, handling_unit__isnull=True)
+        .alias(marks=Cast("to_complete", TextField()))
+        .filter(marks__contains=f'"{UNROUTED}"')
+        .annotate(total=Window(Count("pk")))
+        .only("number", "category", "created_at")
+        .order_by("created_at", "id")[:limit]
+    )
+    return (rows[0].total if rows else 0), rows
 
 
 # --- Breach list ---------------------------------------------------------------------------

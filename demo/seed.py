@@ -15,7 +15,14 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import AreaType, Customer, CustomerPhone, HandlingUnit, ServiceArea
+from customers.models import (
+    AreaType,
+    Customer,
+    CustomerPhone,
+    HandlingUnit,
+    RoutingRule,
+    ServiceArea,
+)
 from customers.validators import resident_id_check_digit
 from knowledge.models import Article, ArticleCategory
 from matters.models import ImportantMatter
@@ -27,7 +34,7 @@ from servicedesk.actors import Actor
 from servicedesk.errors import DomainError
 from tickets import services
 from tickets.intake import TicketDraft
-from tickets.models import Category, Channel, Satisfaction, SubType, Ticket
+from tickets.models import Category, Channel, Satisfaction, Status, SubType, Ticket
 
 DEMO_PASSWORD = "demo12345"
 ACCOUNT_PREFIX = "9500"
@@ -290,6 +297,48 @@ def _units(users: dict[str, User]) -> dict[str, HandlingUnit]:
         unit.supervisors.add(*(users[s] for s in supervisors))
         units[code] = unit
     return units
+
+
+def _routing(units: dict[str, HandlingUnit], areas: dict[str, ServiceArea]) -> None:
+    """Routing rules (admin → 派单规则): each unit's categories, one sub-type rule, the
+    suburb's supply station preferred for applications, the centre as the fallback unit."""
+    for code, _name, _kind, _parent, categories, _members, _supervisors in UNITS:
+        for category in categories:
+            RoutingRule.objects.get_or_create(
+                category=category,
+                subtype=None,
+                service_area=None,
+                target=RoutingRule.Target.UNIT,
+                unit=units[code],
+                defaults={"priority": 100},
+            )
+    # 业扩工程 complaints concern connection works: the business hall answers them.
+    RoutingRule.objects.get_or_create(
+        category=Category.COMPLAINT,
+        subtype=SubType.objects.get(code="complaint-expansion"),
+        target=RoutingRule.Target.UNIT,
+        unit=units["hall-business"],
+        defaults={"note": "业扩工程投诉由营业厅答复"},
+    )
+    station, _ = HandlingUnit.objects.get_or_create(
+        code="station-suburb",
+        defaults={
+            "name": "城郊供电所",
+            "kind": HandlingUnit.Kind.STATION,
+            "parent": units["centre"],
+            "phone": "95598",
+        },
+    )
+    ServiceArea.objects.filter(pk=areas["suburb"].pk, station__isnull=True).update(station=station)
+    RoutingRule.objects.get_or_create(
+        category=Category.APPLICATION,
+        subtype=None,
+        service_area=None,
+        target=RoutingRule.Target.AREA_STATION,
+        defaults={"priority": 10, "note": "业务受理优先派本区供电所"},
+    )
+    if not HandlingUnit.objects.filter(is_fallback=True).exists():
+        HandlingUnit.objects.filter(pk=units["centre"].pk).update(is_fallback=True)
 
 
 def _areas(units: dict[str, HandlingUnit]) -> dict[str, ServiceArea]:
@@ -603,12 +652,14 @@ def _orders(
                 "dispatched",
                 "acknowledged",
                 "on_site",
+                "handed_back",
                 "resolved",
                 "visited",
                 "archived",
                 "archived",
                 "archived",
                 "cancelled",
+                "terminated",
             ]
         )
         if age < timedelta(hours=2):
@@ -754,6 +805,14 @@ def _order_story(
     ticket = services.ticket_dispatch(ticket=ticket, actor=agent, now=step)
     if stage == "dispatched":
         return ticket
+    if stage == "terminated":
+        # 服务终止: the claim turned out to be outside the utility's scope.
+        return services.ticket_terminate(
+            ticket=ticket,
+            actor=agent,
+            reason="经核实为小区物业自管设备，不属供电企业服务范围",
+            now=_later(ticket, step, timedelta(minutes=30), now),
+        )
     handler = handler_for[category] or crew_user.get(ticket.handling_unit.code)
     who = services.Actor(user=handler)
     step = _later(ticket, step, timedelta(minutes=rng.randrange(2, 15)), now)
@@ -784,7 +843,22 @@ def _order_story(
             reply="经核实，已向客户说明情况并致歉，客户表示认可。",
             now=step,
         )
-    if stage == "resolved":
+    if ticket.status == Status.HANDED_BACK:
+        # 回单审核: waiting for the agent, or checked — some sent back once (退单) first.
+        if stage == "handed_back":
+            return ticket
+        step = _later(ticket, step, timedelta(minutes=rng.randrange(5, 60)), now)
+        if rng.random() < 0.2:
+            ticket = services.ticket_check_return(
+                ticket=ticket, actor=agent, reason="回单内容不完整，请补充处理过程", now=step
+            )
+            step = _later(ticket, step, timedelta(minutes=rng.randrange(10, 60)), now)
+            ticket = services.ticket_handback(
+                ticket=ticket, actor=who, work_done="已补充处理过程说明", now=step
+            )
+            step = _later(ticket, step, timedelta(minutes=rng.randrange(5, 30)), now)
+        ticket = services.ticket_check_accept(ticket=ticket, actor=agent, now=step)
+    if stage in ("resolved", "handed_back"):
         return ticket
     step = _later(ticket, step, timedelta(hours=rng.randrange(1, 24)), now)
     satisfaction = rng.choice(
@@ -810,6 +884,7 @@ def seed_demo(*, now: datetime | None = None) -> SeedReport:
         users = _users()
         units = _units(users)
         areas = _areas(units)
+        _routing(units, areas)
         customers = _customers(areas, rng)
         _outages(areas, now)
         _frequent_outages(customers[0], now)

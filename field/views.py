@@ -63,8 +63,9 @@ class Desk:
 
 
 ACKNOWLEDGE = Step(NoteForm, services.ticket_acknowledge, gettext_lazy("Order accepted."))
-# Wired to the services as they exist: "contacted the customer" and "hand back" join these
-# tables when tickets.services offers them (ticket_record_contact, ticket_handback).
+CONTACT = Step(
+    NoteForm, services.ticket_record_contact, gettext_lazy("Contact with the customer recorded.")
+)
 CREW = Desk(
     name="crew",
     list_template="field/crew_orders.html",
@@ -74,11 +75,14 @@ CREW = Desk(
     action_url="field:crew_action",
     steps={
         Action.ACKNOWLEDGE: ACKNOWLEDGE,
+        Action.CONTACT: CONTACT,
         Action.ARRIVE: Step(
             NoteForm, services.ticket_record_arrival, gettext_lazy("Arrival on site recorded.")
         ),
-        Action.RESOLVE: Step(
-            ResultForm, services.ticket_resolve, gettext_lazy("Result recorded and handed back.")
+        # 回单: the result goes to the centre's check. `resolve` is the same move from on
+        # site; the page offers it under the name the crews use.
+        Action.HANDBACK: Step(
+            ResultForm, services.ticket_handback, gettext_lazy("Result recorded and handed back.")
         ),
     },
 )
@@ -91,9 +95,13 @@ DEPARTMENT = Desk(
     action_url="field:department_action",
     steps={
         Action.ACKNOWLEDGE: ACKNOWLEDGE,
-        Action.REPLY: Step(
-            ReplyTextForm, services.ticket_reply, gettext_lazy("Reply recorded and handed back.")
+        Action.CONTACT: CONTACT,
+        # A complaint's or a tip-off's reply is handed back for the check (回单); an
+        # inquiry's callback reply resolves it. One form, whichever the order allows.
+        Action.HANDBACK: Step(
+            ReplyTextForm, services.ticket_handback, gettext_lazy("Reply recorded and handed back.")
         ),
+        Action.REPLY: Step(ReplyTextForm, services.ticket_reply, gettext_lazy("Reply recorded.")),
     },
 )
 
@@ -105,7 +113,11 @@ def _get(request: HttpRequest, number: str) -> Ticket:
 def _offered(desk: Desk, request: HttpRequest, ticket: Ticket) -> list[str]:
     """The desk's steps this person may take on this order now, in the page's order."""
     allowed = set(ticket_actions_for(user=request.user, ticket=ticket))
-    return [action for action in desk.steps if action in allowed]
+    offered = [action for action in desk.steps if action in allowed]
+    # Hand back and reply are one move for a complaint: one form, not two.
+    if Action.HANDBACK in offered and Action.REPLY in offered:
+        offered.remove(Action.REPLY)
+    return offered
 
 
 def _blank_form(desk: Desk, action: str, ticket: Ticket, now) -> forms.Form:

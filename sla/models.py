@@ -159,6 +159,58 @@ class SlaRule(models.Model):
             raise ValidationError({"effective_to": _("The end must come after the start.")})
         if self.subtype_id and self.category and self.subtype.category != self.category:
             raise ValidationError({"subtype": _("This sub-type belongs to another category.")})
+        self._clean_two_stages()
+
+    def _two_stage_partners(self, **conditions) -> models.QuerySet[SlaRule]:
+        """The rules of the same orders (category, sub-type) still in effect from this
+        rule's start: the other stage of a two-stage limit."""
+        return (
+            SlaRule.objects.filter(
+                category=self.category, subtype_id=self.subtype_id, is_active=True, **conditions
+            )
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=self.effective_from))
+            .exclude(pk=self.pk)
+        )
+
+    def _clean_two_stages(self) -> None:
+        """A two-stage limit (do it, then reply on the order; sla/README.md) is two rules:
+        ``handling`` from dispatch until the unit hands the order back, then a second rule
+        whose clock starts at that hand-back. Neither stage may run without the other."""
+        if self.name == TimerName.HANDLING and self.stop_event != Event.HANDED_BACK:
+            raise ValidationError(
+                {
+                    "stop_event": _(
+                        "The handling limit is the first stage of a two-stage limit: its "
+                        "clock stops when the unit hands the order back."
+                    )
+                }
+            )
+        if self.effective_from is None:
+            return
+        if self.start_event == Event.HANDED_BACK and self.is_active:
+            first = self._two_stage_partners(name=TimerName.HANDLING, stop_event=Event.HANDED_BACK)
+            if not first.exists():
+                raise ValidationError(
+                    {
+                        "start_event": _(
+                            "This is the second stage of a two-stage limit: its clock starts "
+                            "when the unit hands the order back. Add and switch on its first "
+                            "stage first — a “handling” rule for the same category and "
+                            "sub-type whose clock stops when the unit hands the order back."
+                        )
+                    }
+                )
+        if self.name == TimerName.HANDLING and not self.is_active and self.pk is not None:
+            second = self._two_stage_partners(start_event=Event.HANDED_BACK)
+            if second.exists():
+                raise ValidationError(
+                    {
+                        "is_active": _(
+                            "The second stage of this two-stage limit is switched on: switch "
+                            "it off before its first stage."
+                        )
+                    }
+                )
 
 
 class Timer(models.Model):

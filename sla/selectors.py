@@ -177,6 +177,19 @@ def rules_starting_on(*, events: list[str] | tuple[str, ...], at: datetime) -> l
     ]
 
 
+def rules_named(*, names: set[str] | frozenset[str], at: datetime) -> list[SlaRule]:
+    """Active rules of these timers in effect at ``at``, whatever event starts their clock.
+
+    The most specific rule of a timer wins before its start event is looked at: a sub-type's
+    second-stage reply rule (starts when the unit hands the order back) replaces the
+    category's reply rule (starts at acceptance) for that sub-type, instead of both running."""
+    return [
+        rule
+        for rule in _active_rules()
+        if rule.name != TimerName.ANSWER and rule.name in names and _in_effect(rule, at)
+    ]
+
+
 def rule_specificity(rule: SlaRule) -> tuple[int, int]:
     """How specific a rule is: (number of conditions set, weight).
 

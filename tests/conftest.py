@@ -16,7 +16,14 @@ import os
 import pytest
 from django.contrib.auth.models import Group, User
 
-from customers.models import AreaType, Customer, CustomerPhone, HandlingUnit, ServiceArea
+from customers.models import (
+    AreaType,
+    Customer,
+    CustomerPhone,
+    HandlingUnit,
+    RoutingRule,
+    ServiceArea,
+)
 from servicedesk.actors import Actor
 
 # Live-server tests (browser) need sync ORM calls from the Playwright thread.
@@ -32,6 +39,8 @@ REFERENCE_DATA = [
     ("sla.migrations.0003_seed_holidays", "seed"),
     ("outages.migrations.0003_seed_timer_rules", "seed"),
     ("outages.migrations.0005_frequent_outage_levels", "seed"),
+    ("customers.migrations.0004_routing_rules", "seed"),
+    ("sla.migrations.0009_two_stage_rules", "seed"),
 ]
 
 
@@ -124,15 +133,24 @@ def centre(db) -> HandlingUnit:
     )
 
 
+def _routed_to(unit: HandlingUnit, *categories: str) -> HandlingUnit:
+    """Routing rules sending these categories to the unit (below the area's crew or station)."""
+    for category in categories:
+        RoutingRule.objects.create(category=category, unit=unit, priority=100)
+    return unit
+
+
 @pytest.fixture
 def urban_crew(db, centre) -> HandlingUnit:
-    return HandlingUnit.objects.create(
+    # Also the crew of repairs from no known area (a routing rule, as migrated).
+    unit = HandlingUnit.objects.create(
         code="crew-urban",
         name="城区抢修一班",
         kind=HandlingUnit.Kind.CREW,
         parent=centre,
         categories=["repair"],
     )
+    return _routed_to(unit, "repair")
 
 
 @pytest.fixture
@@ -151,13 +169,14 @@ def remote_crew(db, centre) -> HandlingUnit:
 
 @pytest.fixture
 def service_department(db, centre) -> HandlingUnit:
-    return HandlingUnit.objects.create(
+    unit = HandlingUnit.objects.create(
         code="dept-service",
         name="客户服务部",
         kind=HandlingUnit.Kind.DEPARTMENT,
         parent=centre,
         categories=["inquiry", "application", "complaint", "report"],
     )
+    return _routed_to(unit, "inquiry", "application", "complaint", "report")
 
 
 @pytest.fixture

@@ -241,9 +241,17 @@ class ActionForm(forms.Form):
     work_done = forms.CharField(required=False, max_length=2000)
     power_restored = forms.BooleanField(required=False)
     text = forms.CharField(required=False, max_length=1000)
+    # Re-dispatch: the code of the unit that takes the order over.
+    handling_unit = forms.CharField(required=False, max_length=40)
 
     REQUIRED = {
         "cancel": {"reason": _("Give the reason for cancelling.")},
+        "return_check": {"reason": _("Give the reason for returning the order.")},
+        "terminate": {"reason": _("Give the reason for terminating the service.")},
+        "redispatch": {
+            "handling_unit": _("Choose an active handling unit."),
+            "reason": _("Give the reason for re-dispatching."),
+        },
         "reply": {"reply": _("Write the reply.")},
         "visit": {"satisfaction": _("Choose the customer's satisfaction.")},
         "resolve": {},

@@ -31,20 +31,33 @@ class Status(models.TextChoices):
     DISPATCHED = "dispatched", _("Dispatched")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     ON_SITE = "on_site", _("On site")
+    # 回单: the unit has recorded its result; the centre checks it (回单审核).
+    HANDED_BACK = "handed_back", _("Handed back, awaiting check")
     RESOLVED = "resolved", _("Resolved")
     VISITED = "visited", _("Return visit done")
     ARCHIVED = "archived", _("Archived")
     CANCELLED = "cancelled", _("Cancelled")
     MERGED = "merged", _("Merged")
+    # 服务终止: the claim is outside the utility's scope; closed with a reason, not resolved.
+    TERMINATED = "terminated", _("Service terminated")
 
 
-OPEN_STATUSES = (Status.ACCEPTED, Status.DISPATCHED, Status.ACKNOWLEDGED, Status.ON_SITE)
+# A handed-back order is still open for the customer: a repeat call hastens it, and it
+# stays on its unit's list until the centre accepts it.
+OPEN_STATUSES = (
+    Status.ACCEPTED,
+    Status.DISPATCHED,
+    Status.ACKNOWLEDGED,
+    Status.ON_SITE,
+    Status.HANDED_BACK,
+)
 CLOSED_STATUSES = (
     Status.RESOLVED,
     Status.VISITED,
     Status.ARCHIVED,
     Status.CANCELLED,
     Status.MERGED,
+    Status.TERMINATED,
 )
 
 
@@ -62,8 +75,9 @@ DEADLINE_NAMES = (
     "visit",
 )
 # The states in which an order is on its unit's list, as the unit page's index is built
-# (`ticket_unit_deadline_idx`): the open states and the hand-back (回单) awaiting the
-# centre's check. Written out, not derived, so a new state cannot silently change the index.
+# (`ticket_unit_deadline_idx`): the open states, the hand-back (回单) awaiting the centre's
+# check included. Written out, not derived from OPEN_STATUSES, so that a new state cannot
+# silently change the index (a test keeps the two equal: a change needs a migration).
 UNIT_LIST_STATUSES = ("accepted", "dispatched", "acknowledged", "on_site", "handed_back")
 
 
@@ -350,6 +364,12 @@ class Ticket(models.Model):
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
 
     cancel_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
+    termination_reason = models.CharField(
+        _("reason for terminating the service"), max_length=200, blank=True
+    )
+    # 退单: how many times the centre sent the unit's result back (each one is also a
+    # timeline event naming the unit, which is what the report counts per unit).
+    return_count = models.PositiveSmallIntegerField(_("times returned by the check"), default=0)
 
     # Life-cycle times (UTC). `created_at` is the acceptance time.
     created_at = models.DateTimeField(_("accepted at"))
@@ -357,10 +377,14 @@ class Ticket(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     arrived_at = models.DateTimeField(_("arrived on site at"), null=True, blank=True)
+    # The first time the unit reached the customer (the `contact` milestone).
+    contacted_at = models.DateTimeField(_("customer contacted at"), null=True, blank=True)
+    # The last hand-back (回单); `resolved_at` is when the centre accepted it.
+    handed_back_at = models.DateTimeField(_("handed back at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     visited_at = models.DateTimeField(_("return visit at"), null=True, blank=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("cancelled or merged at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("cancelled, merged or terminated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("work order")
@@ -435,6 +459,8 @@ class TicketEvent(models.Model):
         TIMER = "timer", _("Timer")
         BREACH = "breach", _("Time limit breached")
         UPDATE = "update", _("Fields updated")
+        # A step that leaves the state as it is (the unit contacted the customer).
+        MILESTONE = "milestone", _("Milestone")
 
     ticket = models.ForeignKey(
         Ticket, db_index=False, on_delete=models.CASCADE, related_name="events"
@@ -461,7 +487,15 @@ class TicketEvent(models.Model):
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["ticket", "at"], name="ticketevent_ticket_at_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "at"], name="ticketevent_ticket_at_idx"),
+            # The report counts the centre's returns (退单) per unit: few rows among millions.
+            models.Index(
+                fields=["ticket"],
+                name="ticketevent_return_idx",
+                condition=models.Q(action="return_check"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -6,8 +6,10 @@ permission matrix (`accounts.matrix.ACTIONS`):
 
 - agents (客户代表) own what they took: cancel it, do the return visit, archive it, write the
   reply of a callback inquiry, and log a repeat call as a hastening;
-- crews and department handlers act on their own unit's orders: acknowledge, arrive on
-  site, resolve, reply;
+- agents check what the unit hands back (accept or return, 回单审核) and terminate the
+  service (服务终止) on the orders they took (首问负责制);
+- crews and department handlers act on their own unit's orders: acknowledge, record
+  contact with the customer, arrive on site, resolve, reply, hand back, re-dispatch (转派);
 - supervisors may do everything the state allows; centre managers watch and take none.
 
 ``hasten`` is not a life-cycle move (the state does not change) but is offered the same way,
@@ -47,6 +49,8 @@ def _possible(ticket: Ticket) -> set[str]:
 def _holds(when: When, *, user, ticket: Ticket) -> bool:
     if when is When.OWN_UNIT:
         return ticket.handling_unit_id in unit_ids_of(user)
+    if when is When.OWNER:
+        return ticket.owner_id is not None and ticket.owner_id == getattr(user, "pk", None)
     if when is When.CALLBACK:
         return ticket.reply_form in (ReplyForm.CALLBACK, ReplyForm.SMS)
     return True

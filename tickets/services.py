@@ -236,8 +236,41 @@ def ticket_create(
                     now=now,
                 )
         if dispatch:
-            return ticket_dispatch(ticket=ticket, actor=actor, unit=handling_unit, now=now)
+            unit = handling_unit or _routed_unit(ticket)
+            if unit is None:
+                return _keep_unrouted(ticket, actor=actor, now=now)
+            return ticket_dispatch(ticket=ticket, actor=actor, unit=unit, now=now)
         return ticket
+
+
+def _routed_unit(ticket: Ticket) -> HandlingUnit | None:
+    """The unit the routing rules send the order to (`tickets.routing`), or None."""
+    return routing.unit_for(
+        category=ticket.category,
+        service_area=ticket.service_area,
+        subtype_id=ticket.subtype_id,
+        detail_id=ticket.detail_id,
+    )
+
+
+def _keep_unrouted(ticket: Ticket, *, actor: Actor, now: datetime) -> Ticket:
+    """No rule and not even the fallback unit receives the order: it is still taken (a
+    caller is never turned away for the centre's configuration) and waits, accepted and
+    marked in `to_complete`, on the supervisors' wallboard until someone dispatches it."""
+    ticket.to_complete = [*ticket.to_complete, routing.UNROUTED]
+    _event(
+        ticket,
+        at=now,
+        kind=TicketEvent.Kind.NOTE,
+        actor=actor,
+        note=_(
+            "No routing rule and no fallback unit receives this order: it waits on the "
+            "supervisors' wallboard for a unit."
+        ),
+        data={"unrouted": True},
+    )
+    ticket.save(update_fields=["to_complete", "updated_at"])
+    return ticket
 
 
 def _outage_covering(ticket: Ticket, *, now: datetime) -> Outage | None:
@@ -334,13 +367,9 @@ def ticket_dispatch(
     now = _now(now)
     # One lock and one check: a refused move is refused before any routing is looked up.
     locked, allowed = _lock_allowed(ticket, action=Action.DISPATCH)
-    target_unit = (
-        unit
-        or locked.handling_unit
-        or routing.unit_for(category=locked.category, service_area=locked.service_area)
-    )
+    target_unit = unit or locked.handling_unit or _routed_unit(locked)
     if target_unit is None:
-        message = _("No handling unit receives this order; choose one.")
+        message = _("No routing rule and no fallback unit receives this order; choose one.")
         raise DomainError(message, field_errors={"handling_unit": [message]})
     locked, _source = _record_move(
         locked,
@@ -353,8 +382,13 @@ def ticket_dispatch(
     )
     locked.handling_unit = target_unit
     locked.dispatched_at = now
+    fields = ["handling_unit", "dispatched_at"]
+    if routing.UNROUTED in locked.to_complete:
+        # Routed at last: off the wallboard's unrouted list.
+        locked.to_complete = [item for item in locked.to_complete if item != routing.UNROUTED]
+        fields.append("to_complete")
     _sla(locked, event="dispatched", at=now)
-    _save(locked, ["handling_unit", "dispatched_at"])
+    _save(locked, fields)
     return locked
 
 
@@ -391,6 +425,89 @@ def ticket_record_arrival(
     return locked
 
 
+def _result_recorded(locked: Ticket, *, fields: list[str], now: datetime) -> list[str]:
+    """After the unit's result: handed back for the centre's check (回单), or — for what the
+    agent closes itself — resolved at once. Returns the fields to save."""
+    if locked.status == Status.HANDED_BACK:
+        locked.handed_back_at = now
+        _sla(locked, event="handed_back", at=now)
+        return [*fields, "handed_back_at"]
+    locked.resolved_at = now
+    _sla(locked, event="resolved", at=now)
+    return [*fields, "resolved_at"]
+
+
+def _record_result(
+    ticket: Ticket,
+    *,
+    action: str,
+    actor: Actor,
+    now: datetime,
+    cause: str = "",
+    work_done: str = "",
+    reply: str = "",
+    reply_form: str = "",
+    power_restored: bool = True,
+    power_on_at: datetime | None = None,
+    restored_at: datetime | None = None,
+    asset_owner: str = "",
+    is_paid: bool | None = None,
+    paid_override_reason: str = "",
+    note: str = "",
+) -> Ticket:
+    """The one way a result is recorded, whether it is called resolve, reply or hand back.
+    What was typed is checked before anything is written."""
+    result = _repair_result_clean(
+        ticket,
+        restored_at=restored_at,
+        asset_owner=asset_owner,
+        is_paid=is_paid,
+        paid_override_reason=paid_override_reason,
+        now=now,
+    )
+    if reply_form:
+        if reply_form not in ReplyForm.values:
+            message = _("Choose how the reply was given.")
+            raise DomainError(message, field_errors={"reply_form": [message]})
+        result["reply_form"] = reply_form
+    locked, _source = _move(ticket, action=action, actor=actor, now=now, note=note)
+    fields: list[str] = list(result)
+    for name, value in result.items():
+        setattr(locked, name, value)
+    if cause:
+        locked.cause = cause
+        fields.append("cause")
+    if work_done:
+        locked.work_done = work_done
+        fields.append("work_done")
+    if reply:
+        locked.reply, locked.replied_at = reply, now
+        fields += ["reply", "replied_at"]
+    # A result returned by the check and handed back again keeps the first restoration.
+    if (
+        locked.category == Category.REPAIR
+        and power_restored
+        and not locked.inside_customer_installation
+        and locked.restored_at is None
+    ):
+        locked.restored_at = now
+        fields.append("restored_at")
+    if power_on_at is not None:
+        locked.power_on_at = power_on_at
+        fields.append("power_on_at")
+    if locked.restored_at:
+        _sla(locked, event="restored", at=min(locked.restored_at, now))
+    if reply:
+        _sla(locked, event="replied", at=now)
+    _save(locked, _result_recorded(locked, fields=fields, now=now))
+    return locked
+
+
+def _reply_required(ticket: Ticket, reply: str) -> None:
+    if not (reply or "").strip():
+        raise DomainError(_("Write the reply."), field_errors={"reply": [_("Write the reply.")]})
+
+
 @transaction.atomic
 def ticket_resolve(
     *,
@@ -408,53 +525,31 @@ def ticket_resolve(
     note: str = "",
     now: datetime | None = None,
 ) -> Ticket:
-    """Record the result (回单): for a repair the cause, the work done and the restoration.
+    """Record the result: for a repair the cause, the work done and the restoration.
 
+    A crew's repair and a finished application go to the centre's check (handed_back,
+    回单); an inquiry answered on the call and a fault guided by phone are resolved at once.
     A repair's crew may also give the time power came back (`restored_at`, UTC, not later
     than now; by default now when `power_restored`), the asset owner (设备产权) and whether
     the work is paid: paid follows from a customer-owned asset, and charging otherwise needs
-    `paid_override_reason`. Refused input changes nothing (DomainError per field).
+    `paid_override_reason` (`_repair_result_clean`).
     """
-    now = _now(now)
-    result = _repair_result_clean(
+    return _record_result(
         ticket,
+        action=Action.RESOLVE,
+        actor=actor,
+        now=_now(now),
+        cause=cause,
+        work_done=work_done,
+        reply=reply,
+        power_restored=power_restored,
+        power_on_at=power_on_at,
         restored_at=restored_at,
         asset_owner=asset_owner,
         is_paid=is_paid,
         paid_override_reason=paid_override_reason,
-        now=now,
+        note=note,
     )
-    locked, _source = _move(ticket, action=Action.RESOLVE, actor=actor, now=now, note=note)
-    locked.resolved_at = now
-    fields = ["resolved_at"]
-    if cause:
-        locked.cause = cause
-        fields.append("cause")
-    if work_done:
-        locked.work_done = work_done
-        fields.append("work_done")
-    if reply:
-        locked.reply, locked.replied_at = reply, now
-        fields += ["reply", "replied_at"]
-    for name, value in result.items():
-        setattr(locked, name, value)
-    fields += list(result)
-    if (
-        locked.category == Category.REPAIR
-        and "restored_at" not in result
-        and power_restored
-        and not locked.inside_customer_installation
-    ):
-        locked.restored_at = now
-        fields.append("restored_at")
-    if power_on_at is not None:
-        locked.power_on_at = power_on_at
-        fields.append("power_on_at")
-    if locked.restored_at:
-        _sla(locked, event="restored", at=min(locked.restored_at, now))
-    _sla(locked, event="resolved", at=now)
-    _save(locked, fields)
-    return locked
 
 
 def _repair_result_clean(
@@ -516,23 +611,207 @@ def ticket_reply(
     note: str = "",
     now: datetime | None = None,
 ) -> Ticket:
-    """Record the written reply to a complaint, a report or a callback inquiry, and how it
-    was given to the customer (`reply_form`: callback, SMS …; blank keeps the order's)."""
-    if not (reply or "").strip():
-        raise DomainError(_("Write the reply."), field_errors={"reply": [_("Write the reply.")]})
-    if reply_form and reply_form not in ReplyForm.values:
-        message = _("Choose how the reply was given.")
-        raise DomainError(message, field_errors={"reply_form": [message]})
+    """Record the written reply: a complaint's or a report's goes to the centre's check
+    (handed_back, 回单); a callback inquiry's resolves it. `reply_form`: how it was given to
+    the customer (callback, SMS …; blank keeps the order's)."""
+    _reply_required(ticket, reply)
+    return _record_result(
+        ticket,
+        action=Action.REPLY,
+        actor=actor,
+        now=_now(now),
+        reply=reply.strip(),
+        reply_form=reply_form,
+        note=note,
+    )
+
+
+@transaction.atomic
+def ticket_handback(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    cause: str = "",
+    work_done: str = "",
+    reply: str = "",
+    reply_form: str = "",
+    power_restored: bool = True,
+    power_on_at: datetime | None = None,
+    restored_at: datetime | None = None,
+    asset_owner: str = "",
+    is_paid: bool | None = None,
+    paid_override_reason: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """回单: the unit hands its result back for the centre's check — the same move as
+    resolve (a repair on site, an application) or reply (a complaint, a report), under the
+    name the crew pages and the API use. A complaint or report needs its reply, unless an
+    earlier hand-back that the check returned already wrote one."""
+    if ticket.category in (Category.COMPLAINT, Category.REPORT) and not ticket.reply:
+        _reply_required(ticket, reply)
+    return _record_result(
+        ticket,
+        action=Action.HANDBACK,
+        actor=actor,
+        now=_now(now),
+        cause=cause,
+        work_done=work_done,
+        reply=(reply or "").strip(),
+        reply_form=reply_form,
+        power_restored=power_restored,
+        power_on_at=power_on_at,
+        restored_at=restored_at,
+        asset_owner=asset_owner,
+        is_paid=is_paid,
+        paid_override_reason=paid_override_reason,
+        note=note,
+    )
+
+
+def _reason_required(reason: str, message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(message, field_errors={"reason": [message]})
+    return reason
+
+
+@transaction.atomic
+def ticket_check_accept(
+    *, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None
+) -> Ticket:
+    """回单审核: the owning agent (首问负责) or a supervisor accepts the handed-back result;
+    the order is resolved now (and waits for its return visit)."""
     now = _now(now)
-    locked, _source = _move(ticket, action=Action.REPLY, actor=actor, now=now, note=note)
-    locked.reply, locked.replied_at, locked.resolved_at = reply.strip(), now, now
-    fields = ["reply", "replied_at", "resolved_at"]
-    if reply_form:
-        locked.reply_form = reply_form
-        fields.append("reply_form")
-    _sla(locked, event="replied", at=now)
+    locked, _source = _move(
+        ticket, action=Action.ACCEPT_CHECK, actor=actor, now=now, note=note.strip()
+    )
+    locked.resolved_at = now
+    _sla(locked, event="checked", at=now)
     _sla(locked, event="resolved", at=now)
-    _save(locked, fields)
+    _save(locked, ["resolved_at"])
+    return locked
+
+
+@transaction.atomic
+def ticket_check_return(
+    *, ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None
+) -> Ticket:
+    """退单: the check sends the result back to the unit, with the reason. The order goes
+    back to where the unit handed it from (a crew on site; a department's order
+    acknowledged, or dispatched if it replied without acknowledging) and the return counts
+    against the unit (`return_count`, and the timeline event names the unit)."""
+    reason = _reason_required(reason, _("Give the reason for returning the order."))
+    now = _now(now)
+    locked, target = _lock_allowed(ticket, action=Action.RETURN_CHECK)
+    if target == Status.ACKNOWLEDGED and locked.acknowledged_at is None:
+        target = Status.DISPATCHED
+    unit = locked.handling_unit
+    locked.return_count += 1
+    locked, _source = _record_move(
+        locked,
+        action=Action.RETURN_CHECK,
+        target=target,
+        actor=actor,
+        now=now,
+        note=reason,
+        data={
+            "unit": locked.handling_unit_id,
+            "unit_name": unit.name if unit else "",
+            "returns": locked.return_count,
+        },
+    )
+    _save(locked, ["return_count"])
+    return locked
+
+
+@transaction.atomic
+def ticket_terminate(
+    *, ticket: Ticket, actor: Actor, reason: str, now: datetime | None = None
+) -> Ticket:
+    """服务终止: the claim is outside the utility's scope (e.g. a fault in equipment the
+    utility does not own or serve). The order closes as terminated with the reason, never as
+    resolved; every clock stops."""
+    reason = _reason_required(reason, _("Give the reason for terminating the service."))
+    now = _now(now)
+    locked, _source = _move(ticket, action=Action.TERMINATE, actor=actor, now=now, note=reason)
+    locked.termination_reason, locked.closed_at = reason[:200], now
+    _sla(locked, event="closed", at=now)
+    _save(locked, ["termination_reason", "closed_at"])
+    return locked
+
+
+@transaction.atomic
+def ticket_redispatch(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    unit: HandlingUnit | None,
+    reason: str,
+    now: datetime | None = None,
+) -> Ticket:
+    """转派: a supervisor or the receiving unit hands the order to another active unit, with
+    the reason, on the timeline. The new unit acknowledges it afresh; the clocks run on as
+    they were (the dispatch clock does not restart, `dispatched_at` keeps the first dispatch,
+    the arrival deadline stays), only their unit follows."""
+    errors: dict[str, list[str]] = {}
+    if unit is None or not unit.is_active:
+        errors["handling_unit"] = [_("Choose an active handling unit.")]
+    elif unit.pk == ticket.handling_unit_id:
+        errors["handling_unit"] = [_("The order is already with this unit; choose another.")]
+    if not (reason or "").strip():
+        errors["reason"] = [_("Give the reason for re-dispatching.")]
+    if errors:
+        raise DomainError(next(iter(errors.values()))[0], field_errors=errors)
+    assert unit is not None
+    now = _now(now)
+    locked, allowed = _lock_allowed(ticket, action=Action.REDISPATCH)
+    previous = locked.handling_unit
+    locked, _source = _record_move(
+        locked,
+        action=Action.REDISPATCH,
+        target=allowed,
+        actor=actor,
+        now=now,
+        note=reason.strip(),
+        data={
+            "from_unit": locked.handling_unit_id,
+            "from_unit_name": previous.name if previous else "",
+            "unit": unit.pk,
+            "unit_name": unit.name,
+        },
+    )
+    locked.handling_unit, locked.handler, locked.acknowledged_at = unit, None, None
+    sla_timers.timers_follow_unit(ticket=locked)
+    _save(locked, ["handling_unit", "handler", "acknowledged_at"])
+    return locked
+
+
+@transaction.atomic
+def ticket_record_contact(
+    *, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None
+) -> Ticket:
+    """The unit reached the customer (a milestone; the state stays). The first contact is
+    kept in `contacted_at`; each one goes on the timeline and tells the SLA engine
+    (`contacted` stops the contact clock where an administrator has switched one on)."""
+    now = _now(now)
+    locked, allowed = _lock_allowed(ticket, action=Action.CONTACT)
+    first = locked.contacted_at is None
+    _event(
+        locked,
+        at=now,
+        kind=TicketEvent.Kind.MILESTONE,
+        actor=actor,
+        action=Action.CONTACT,
+        from_status=locked.status,
+        to_status=allowed,
+        note=note.strip(),
+        data={"first": first},
+    )
+    if first:
+        locked.contacted_at = now
+    _sla(locked, event="contacted", at=now)
+    _save(locked, ["contacted_at"])
     return locked
 
 
@@ -937,7 +1216,11 @@ def ticket_set_appointment(
     """
     now = _now(now)
     locked = _lock(ticket)
-    if locked.category != Category.REPAIR or not locked.is_open or locked.status == Status.ON_SITE:
+    if (
+        locked.category != Category.REPAIR
+        or not locked.is_open
+        or locked.status in (Status.ON_SITE, Status.HANDED_BACK)
+    ):
         raise DomainError(_("Only a repair whose crew is not yet on site takes an appointment."))
     if appointment_at <= now:
         message = _("The appointment must be later than now.")

@@ -347,9 +347,12 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     tickets = selectors.ticket_list_owned_by(user=request.user)
     _mark_ticket_timers(tickets, now)
-    callbacks, open_orders, to_visit, to_archive = [], [], [], []
+    callbacks, open_orders, to_check, to_visit, to_archive = [], [], [], [], []
     for ticket in tickets:
-        if ticket.status in OPEN_STATUSES:
+        if ticket.status == Status.HANDED_BACK:
+            # 回单审核: the unit's result waits for the agent who took the call.
+            to_check.append(ticket)
+        elif ticket.status in OPEN_STATUSES:
             if ticket.category == Category.INQUIRY and ticket.reply_form in (
                 ReplyForm.CALLBACK,
                 ReplyForm.SMS,
@@ -370,6 +373,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
         {
             "open_orders": open_orders,
             "callbacks": callbacks,
+            "to_check": to_check,
             "to_visit": to_visit,
             "to_archive": to_archive,
             "now": now,
@@ -410,6 +414,23 @@ def _detail_response(
     actions = [
         a for a in ticket_actions_for(user=request.user, ticket=ticket) if a in ACTION_SERVICES
     ]
+    if Action.HANDBACK in actions:
+        # Resolve and reply are the same move as the hand-back (回单) there: one form, under
+        # the name the unit knows it by — unless one of them was just sent and is refused,
+        # which then shows again with its messages.
+        same = {Action.RESOLVE, Action.REPLY}
+        hidden = {Action.HANDBACK} if same & set(forms or {}) else same
+        actions = [a for a in actions if a not in hidden]
+    units = (
+        list(
+            HandlingUnit.objects.filter(is_active=True)
+            .exclude(pk=ticket.handling_unit_id)
+            .order_by("kind", "name")
+            .only("code", "name", "kind")
+        )
+        if Action.REDISPATCH in actions
+        else []
+    )
     forms = forms or {}
     return render(
         request,
@@ -419,6 +440,7 @@ def _detail_response(
             "actions": actions,
             "forms": {a: forms.get(a) or ActionForm(action=a) for a in actions},
             "satisfactions": Satisfaction.choices,
+            "units": units,
             "personal": personal,
             "action_error": error,
             "now": now,
@@ -446,6 +468,11 @@ def reveal(request: HttpRequest, number: str, field: str) -> HttpResponse:
     response = _detail_response(request, number, revealed=field)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _active_unit(code: str) -> HandlingUnit | None:
+    """The unit a re-dispatch names; None (refused by the service) when it is not active."""
+    return HandlingUnit.objects.filter(code=code.strip(), is_active=True).first() if code else None
 
 
 def _note(data: dict) -> str:
@@ -476,6 +503,30 @@ ACTION_SERVICES: dict[str, Callable] = {
     ),
     Action.ARCHIVE: lambda t, a, d: services.ticket_archive(ticket=t, actor=a, note=_note(d)),
     Action.CANCEL: lambda t, a, d: services.ticket_cancel(ticket=t, actor=a, reason=d["reason"]),
+    Action.REDISPATCH: lambda t, a, d: services.ticket_redispatch(
+        ticket=t, actor=a, unit=_active_unit(d.get("handling_unit", "")), reason=d["reason"]
+    ),
+    Action.CONTACT: lambda t, a, d: services.ticket_record_contact(
+        ticket=t, actor=a, note=_note(d)
+    ),
+    Action.HANDBACK: lambda t, a, d: services.ticket_handback(
+        ticket=t,
+        actor=a,
+        cause=d.get("cause", "").strip(),
+        work_done=d.get("work_done", "").strip(),
+        reply=d.get("reply", "").strip(),
+        power_restored=bool(d.get("power_restored")),
+        note=_note(d),
+    ),
+    Action.ACCEPT_CHECK: lambda t, a, d: services.ticket_check_accept(
+        ticket=t, actor=a, note=_note(d)
+    ),
+    Action.RETURN_CHECK: lambda t, a, d: services.ticket_check_return(
+        ticket=t, actor=a, reason=d["reason"]
+    ),
+    Action.TERMINATE: lambda t, a, d: services.ticket_terminate(
+        ticket=t, actor=a, reason=d["reason"]
+    ),
     HASTEN: lambda t, a, d: services.ticket_hasten(ticket=t, actor=a, text=d.get("text", "")),
 }
 
@@ -507,5 +558,11 @@ def ticket_action(request: HttpRequest, number: str, action: str) -> HttpRespons
         else:
             label = _("Hastening") if action == HASTEN else Action(action).label
             messages.success(request, _("%(action)s recorded.") % {"action": label})
+            if (
+                action == Action.REDISPATCH
+                and not selectors.ticket_visible_to(request.user).filter(pk=ticket.pk).exists()
+            ):
+                # Re-dispatched to another unit (转派): no longer this person's order.
+                return redirect("tickets:unit_orders")
             return redirect("tickets:detail", number=number)
     return _detail_response(request, number, forms={action: form}, status=400)

@@ -57,6 +57,8 @@ so a figure and its drill-down always agree, and all of them use the indexed cre
     - repeat repairs: feeders and transformer areas with at least `repeat_repair_minimum`
       faults in the period, most first.
     - volumes by Beijing hour of day, by category, by area type and by sub-type.
+    - by unit: the handed-back results the centre returned (退单) to each handling unit,
+      over the period's orders, counted against the unit the result came from.
 """
 
 from __future__ import annotations
@@ -70,13 +72,16 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import (
     Count,
+    IntegerField,
     Q,
     QuerySet,
     Sum,
 )
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from customers.models import AreaType, ServiceArea
+from customers.models import AreaType, HandlingUnit, ServiceArea
 from dashboard.metrics.basics import (
     BEIJING,
     COMPLIANCE_TIMERS,
@@ -88,7 +93,7 @@ from dashboard.metrics.basics import (
     thresholds_current,
 )
 from dashboard.metrics.coverage import Totals, period_totals
-from dashboard.metrics.rows import fault_condition, ticket_rows, timer_model
+from dashboard.metrics.rows import fault_condition, return_rows, ticket_rows, timer_model
 from dashboard.metrics.sums import CALL_MEASURES, _add, timer_sums_running
 from dashboard.models import (
     HOUR_FIELDS,
@@ -374,6 +379,27 @@ def _repairs(scope: Scope, totals: Totals, t: Thresholds, repair_orders: int) ->
     }
 
 
+def _by_unit(scope: Scope) -> list[dict[str, Any]]:
+    """Per handling unit: the handed-back results the centre returned (退单), most first.
+
+    Counted against the unit the result came from (the return's timeline event names it),
+    also when the order has since been re-dispatched elsewhere. Always from the rows: there
+    are few returns, and the partial index finds them.
+    """
+    counts = dict(
+        return_rows(scope)
+        .annotate(unit_id=Cast(KT("data__unit"), IntegerField()))
+        .values("unit_id")
+        .annotate(returned=Count("id"))
+        .values_list("unit_id", "returned")
+    )
+    units = HandlingUnit.objects.filter(pk__in=[pk for pk in counts if pk is not None]).only(
+        "code", "name"
+    )
+    rows = [{"unit": u.code, "label": u.name, "returned": counts[u.pk]} for u in units]
+    return sorted(rows, key=lambda row: (-row["returned"], row["unit"]))
+
+
 def period_metrics(
     *,
     start: datetime,
@@ -476,6 +502,7 @@ def _period_metrics(
         "satisfaction": _satisfaction(totals, t),
         "repairs": _repairs(scope, totals, t, repair_orders),
         "volumes": volumes,
+        "by_unit": _by_unit(scope),
         # Where the figures came from: stored days (as of their oldest build) and the
         # ranges summed from the rows, on the Beijing clock.
         "sources": {

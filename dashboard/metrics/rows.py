@@ -56,6 +56,15 @@ def ticket_rows(scope: Scope) -> QuerySet[Ticket]:
     return qs
 
 
+def return_rows(scope: Scope) -> QuerySet[TicketEvent]:
+    """The centre's returns (退单) of the period's orders: one timeline event each, naming
+    the unit the result came from (`data["unit"]`). Read through the partial index
+    `ticketevent_return_idx`: few rows, however many orders."""
+    return TicketEvent.objects.filter(
+        action="return_check", ticket__in=ticket_rows(scope).values("pk")
+    )
+
+
 def timer_model():
     """sla.models.Timer, or None while the SLA engine is not installed."""
     try:

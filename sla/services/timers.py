@@ -134,6 +134,16 @@ def timers_on_event(*, ticket: Ticket, event: str, at: datetime) -> TimerChange:
     return TimerChange(started=started, running=[*running, *started], late_breach_ids=breach_ids)
 
 
+def timers_follow_unit(*, ticket: Ticket) -> int:
+    """The order moved to another unit (转派) with no life-cycle event: its running clocks
+    keep their start and due times (the dispatch clock does not restart) and only their copy
+    of the handling unit follows, so dashboards and breach notices name the new unit.
+    Returns how many clocks were updated. Called inside the ticket service's transaction."""
+    return Timer.objects.filter(ticket_id=ticket.pk, stopped_at__isnull=True).update(
+        handling_unit_id=ticket.handling_unit_id
+    )
+
+
 def _stop(running: list[Timer], *, event: str, at: datetime, ticket: Ticket) -> list[int]:
     """Stop the running timers this event stops and bring the order's copies up to date, in
     one UPDATE; returns the ids of stopped timers that ran out with no breach recorded."""
@@ -181,7 +191,15 @@ def _start(
     rules = selectors.rules_starting_on(events=[event], at=ticket.created_at)
     if not rules:
         return []
-    best = selectors.rules_best_for(rules, ticket)
+    # The most specific rule of each timer decides, then its own start event: a timer whose
+    # winning rule starts on another event (a two-stage limit's second stage, which starts
+    # when the unit hands the order back) does not start now on a general rule.
+    named = selectors.rules_named(names={rule.name for rule in rules}, at=ticket.created_at)
+    best = {
+        name: rule
+        for name, rule in selectors.rules_best_for(named, ticket).items()
+        if rule.start_event == event
+    }
     running_names = {t.name for t in running}
     if event == Event.CALL_ENDED and not new:
         # The call ends once; a clock it started (and that dispatch stopped) is not restarted.

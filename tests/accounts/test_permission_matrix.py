@@ -222,6 +222,13 @@ class World:
             "archive": ["visited repair"],
             "cancel": ["urban repair", "rural repair"],
             "hasten": ["urban repair", "rural repair"],
+            "redispatch": ["urban repair", "rural repair"],
+            "contact": ["urban repair", "rural repair"],
+            "handback": ["repair on site", "complaint"],
+            # Taken by agent alice; the rural one by another agent (首问负责 is per order).
+            "accept_check": ["handed-back repair", "handed-back rural repair"],
+            "return_check": ["handed-back repair", "handed-back rural repair"],
+            "terminate": ["urban repair", "handed-back rural repair"],
         }[action]
         return [self.orders[name] for name in names]
 
@@ -249,10 +256,28 @@ def world(alice_actor, bob, carol, dave, urban_customer, rural_customer) -> Worl
             ticket=repair(urban_customer, dispatch=True), actor=crew
         )
 
-    def resolved():
+    def handed_back(ticket=None):
         return services.ticket_resolve(
-            ticket=on_site(), actor=crew, cause="熔断器烧断", work_done="更换熔断器"
+            ticket=ticket or on_site(), actor=crew, cause="熔断器烧断", work_done="更换熔断器"
         )
+
+    def resolved():
+        return services.ticket_check_accept(ticket=handed_back(), actor=alice_actor)
+
+    def rural_handed_back():
+        # Taken by another agent and handled by the rural crew (a member of no cast unit).
+        other = Actor(user=User.objects.create_user(username="hank", first_name="韩冰"))
+        other.user.groups.add(Group.objects.get(name=Role.AGENT))
+        order = take_order(
+            category="repair",
+            caller_phone=rural_customer.phones.get().number,
+            description="线路断了",
+            customer=rural_customer,
+            dispatch=True,
+            actor=other,
+        )
+        order = services.ticket_record_arrival(ticket=order, actor=other)
+        return handed_back(order)
 
     urban = repair(urban_customer, dispatch=True)
     world = World(
@@ -261,6 +286,8 @@ def world(alice_actor, bob, carol, dave, urban_customer, rural_customer) -> Worl
             "urban repair": urban,
             "rural repair": repair(rural_customer, dispatch=True),
             "repair on site": on_site(),
+            "handed-back repair": handed_back(),
+            "handed-back rural repair": rural_handed_back(),
             "resolved repair": resolved(),
             "visited repair": services.ticket_visit(
                 ticket=resolved(), actor=alice_actor, satisfaction="satisfied"
@@ -323,6 +350,7 @@ ACTION_BODY = {
     "work_done": "更换熔断器",
     "text": "客户再次来电催办",
     "note": "",
+    "handling_unit": "crew-rural",
 }
 PAGE_BODIES = {
     "accounts:login": {"username": "nobody", "password": "wrong"},
@@ -478,6 +506,8 @@ def _holds(when: When, who: Who, order: Ticket) -> bool:
         return order.handling_unit_id in who.units
     if when is When.CALLBACK:
         return order.reply_form in ("callback", "sms")
+    if when is When.OWNER:
+        return who.user is not None and order.owner_id == who.user.pk
     return True
 
 

@@ -16,7 +16,23 @@ from drf_spectacular.renderers import OpenApiYamlRenderer
 
 SNAPSHOT = Path(__file__).with_name("openapi-snapshot.yaml")
 V1 = "/api/v1"
-ACTIONS = ("dispatch", "acknowledge", "arrive", "resolve", "reply", "visit", "archive", "cancel")
+ACTIONS = (
+    "dispatch",
+    "acknowledge",
+    "arrive",
+    "resolve",
+    "reply",
+    "visit",
+    "archive",
+    "cancel",
+    # SPEC section 3: after dispatch, the unit and the centre's check (issue 15).
+    "redispatch",
+    "contact",
+    "handback",
+    "accept_check",
+    "return_check",
+    "terminate",
+)
 
 
 def live_schema() -> str:

@@ -33,8 +33,10 @@ def test_a_repair_goes_through_its_whole_life_over_the_api(ivr, repair):
     assert dispatched["deadlines"] == {"arrival": "2026-11-27T10:40:00+08:00"}
     assert act(ivr, repair, "acknowledge", {"note": "马上出发"})["status"] == "acknowledged"
     assert act(ivr, repair, "arrive")["status"] == "on_site"
-    resolved = act(ivr, repair, "resolve", {"cause": "保险丝熔断", "work_done": "更换保险丝"})
-    assert resolved["status"] == "resolved"
+    handed_back = act(ivr, repair, "resolve", {"cause": "保险丝熔断", "work_done": "更换保险丝"})
+    # The crew's result waits for the centre's check (回单审核).
+    assert handed_back["status"] == "handed_back"
+    assert act(ivr, repair, "accept_check")["status"] == "resolved"
     assert act(ivr, repair, "visit", {"satisfaction": "very_satisfied"})["status"] == "visited"
     archived = act(ivr, repair, "archive")
     assert archived["status"] == "archived"
@@ -44,6 +46,7 @@ def test_a_repair_goes_through_its_whole_life_over_the_api(ivr, repair):
         "acknowledge",
         "arrive",
         "resolve",
+        "accept_check",
         "visit",
         "archive",
     ]
@@ -63,8 +66,9 @@ def test_a_complaint_is_answered_with_a_written_reply(ivr, carol):
     act(ivr, number, "dispatch")
     assert act(ivr, number, "reply", {"reply": ""}, status=400) is not None
     replied = act(ivr, number, "reply", {"reply": "已向客户致歉"})
-    assert (replied["status"], replied["reply"]) == ("resolved", "已向客户致歉")
+    assert (replied["status"], replied["reply"]) == ("handed_back", "已向客户致歉")
     assert "reply" not in replied["deadlines"]
+    assert act(ivr, number, "accept_check")["status"] == "resolved"
 
 
 def test_an_inquiry_is_resolved_at_once_and_archived(ivr):
@@ -74,7 +78,7 @@ def test_an_inquiry_is_resolved_at_once_and_archived(ivr):
 
 
 def test_a_dissatisfied_return_visit_reopens_the_order(ivr, repair):
-    for action in ("dispatch", "arrive", "resolve"):
+    for action in ("dispatch", "arrive", "resolve", "accept_check"):
         act(ivr, repair, action)
     reopened = act(ivr, repair, "visit", {"satisfaction": "dissatisfied", "note": "还是没电"})
     assert reopened["status"] == "dispatched"
@@ -128,6 +132,15 @@ def test_dispatch_to_a_named_unit_and_to_an_unknown_one(ivr, repair, service_dep
         ("cancel", {"reason": "原" * 201}, "reason"),
         ("acknowledge", {"note": 42}, "note"),
         ("dispatch", {"handling_unit": ["crew-urban"]}, "handling_unit"),
+        ("redispatch", {"reason": "不属本班组"}, "handling_unit"),
+        ("redispatch", {"handling_unit": "crew-nowhere", "reason": "x"}, "handling_unit"),
+        ("redispatch", {"handling_unit": "crew-urban"}, "reason"),
+        ("return_check", {}, "reason"),
+        ("return_check", {"reason": ""}, "reason"),
+        ("terminate", {"reason": "  "}, "reason"),
+        ("terminate", {}, "reason"),
+        ("contact", {"note": ["x"]}, "note"),
+        ("handback", {"power_restored": "yes"}, "power_restored"),
     ],
 )
 def test_bad_action_input_answers_400_on_the_field(ivr, repair, action, body, field):
@@ -161,3 +174,131 @@ def test_a_crew_member_in_the_browser_acts_only_as_the_role_allows(browser_of, i
     # The state is checked first: archiving an open order is a 409 for everyone.
     assert act(crew, repair, "archive", status=409)["code"] == "not_allowed"
     assert Ticket.objects.get(number=repair).status == "acknowledged"
+
+
+# --- After dispatch: contact, re-dispatch, hand back, the centre's check, termination ------
+
+
+def test_the_centre_returns_a_handed_back_repair_and_then_accepts_it(ivr, repair):
+    for action in ("dispatch", "acknowledge", "contact", "arrive"):
+        act(ivr, repair, action)
+    handed_back = act(ivr, repair, "handback", {"cause": "保险丝熔断"})
+    assert handed_back["status"] == "handed_back"
+    assert set(handed_back["allowed_actions"]) >= {"accept_check", "return_check", "terminate"}
+    assert handed_back["contacted_at"] is not None and handed_back["handed_back_at"] is not None
+
+    assert act(ivr, repair, "accept_check", {"note": "回单合格"})["status"] == "resolved"
+
+
+def test_a_return_sends_the_order_back_to_the_crew_on_site_and_counts(ivr, repair):
+    for action in ("dispatch", "arrive", "handback"):
+        act(ivr, repair, action)
+    returned = act(ivr, repair, "return_check", {"reason": "未写明故障原因"})
+    assert (returned["status"], returned["return_count"]) == ("on_site", 1)
+    line = returned["timeline"][-1]
+    assert (line["action"], line["note"]) == ("return_check", "未写明故障原因")
+    again = act(ivr, repair, "handback", {"cause": "进户线老化"})
+    assert again["status"] == "handed_back"
+    assert act(ivr, repair, "accept_check")["status"] == "resolved"
+    assert Ticket.objects.get(number=repair).return_count == 1
+
+
+def test_a_complaint_handed_back_needs_its_reply(ivr, carol):
+    number = ivr.create(category="complaint", party="营业厅", description="排队太久").json()[
+        "number"
+    ]
+    act(ivr, number, "dispatch")
+    refused = act(ivr, number, "handback", {}, status=400)
+    assert list(refused["errors"]) == ["reply"]
+    assert act(ivr, number, "handback", {"reply": "已致歉并改进"})["status"] == "handed_back"
+    # Returned to a department that never pressed "acknowledge": back to dispatched.
+    assert act(ivr, number, "return_check", {"reason": "答复不完整"})["status"] == "dispatched"
+    # Its reply is on the order: handing back again needs no new one.
+    assert act(ivr, number, "handback")["status"] == "handed_back"
+
+
+def test_terminating_closes_the_order_with_its_reason_and_stops_every_clock(ivr, repair):
+    act(ivr, repair, "dispatch")
+    terminated = act(ivr, repair, "terminate", {"reason": "非供电企业产权设备"})
+    assert (terminated["status"], terminated["termination_reason"]) == (
+        "terminated",
+        "非供电企业产权设备",
+    )
+    assert terminated["deadlines"] == {}
+    assert terminated["resolved_at"] is None and terminated["closed_at"] is not None
+    assert act(ivr, repair, "accept_check", status=409)["code"] == "not_allowed"
+
+
+def test_redispatch_moves_the_order_and_keeps_its_deadline(ivr, repair, rural_crew):
+    with time_machine.travel(NOW, tick=False):
+        dispatched = act(ivr, repair, "dispatch")
+    with time_machine.travel(NOW + timedelta(minutes=10), tick=False):
+        moved = act(
+            ivr, repair, "redispatch", {"handling_unit": "crew-rural", "reason": "属城郊辖区"}
+        )
+    assert (moved["status"], moved["handling_unit"]) == ("dispatched", "crew-rural")
+    assert moved["deadlines"] == dispatched["deadlines"]
+    assert moved["dispatched_at"] == dispatched["dispatched_at"]
+    refused = act(
+        ivr, repair, "redispatch", {"handling_unit": "crew-rural", "reason": "再转"}, status=400
+    )
+    assert list(refused["errors"]) == ["handling_unit"]
+
+
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("contact", {}),
+        ("handback", {}),
+        ("accept_check", {}),
+        ("return_check", {"reason": "x"}),
+        ("redispatch", {"handling_unit": "crew-rural", "reason": "x"}),
+    ],
+)
+def test_the_new_actions_answer_409_from_a_state_that_does_not_allow_them(
+    ivr, repair, rural_crew, action, body
+):
+    # A repair just taken: not with a unit, nothing handed back.
+    events = Ticket.objects.get(number=repair).events.count()
+    assert act(ivr, repair, action, body, status=409)["code"] == "not_allowed"
+    after = Ticket.objects.get(number=repair)
+    assert (after.status, after.events.count()) == ("accepted", events)
+
+
+def test_in_the_browser_the_check_is_the_owning_agents_and_handback_the_crews(
+    browser_of, alice, bob, dave, urban_customer
+):
+    agent, crew, supervisor = browser_of(alice), browser_of(bob), browser_of(dave)
+    number = agent.create(customer_account="3100000001").json()["number"]
+    act(agent, number, "dispatch", status=403)
+    act(supervisor, number, "dispatch")
+    act(crew, number, "contact")
+    act(crew, number, "arrive")
+    act(agent, number, "handback", status=403)
+    act(crew, number, "handback", {"cause": "跌落保险熔断"})
+    # The crew may not check its own result; the owning agent may.
+    act(crew, number, "accept_check", status=403)
+    act(crew, number, "return_check", {"reason": "x"}, status=403)
+    assert act(agent, number, "return_check", {"reason": "未写恢复时间"})["status"] == "on_site"
+    act(crew, number, "handback", {"work_done": "更换熔丝"})
+    assert act(agent, number, "accept_check")["status"] == "resolved"
+
+
+def test_another_agent_may_not_check_an_order_it_did_not_take(browser_of, alice, ivr, repair, bob):
+    other = browser_of(_agent("frank"))
+    for action in ("dispatch", "arrive", "handback"):
+        act(ivr, repair, action)
+    assert (
+        act(other, repair, "accept_check", status=403)["detail"]
+        == "您的角色不能对此工单执行此操作。"
+    )
+    assert act(other, repair, "terminate", {"reason": "x"}, status=403)
+    assert Ticket.objects.get(number=repair).status == "handed_back"
+
+
+def _agent(username: str):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(username=username, password="pass-" + username)
+    user.groups.add(Group.objects.get(name="agent"))
+    return user

@@ -230,7 +230,7 @@ def test_the_detail_has_deadlines_breaches_and_the_timeline(
     ]
     assert [event["kind"] for event in body["timeline"]][0] == "created"
     assert body["timeline"][0]["actor"] == "alice"
-    assert body["allowed_actions"] == ["dispatch", "resolve", "cancel", "merge"]
+    assert body["allowed_actions"] == ["dispatch", "resolve", "cancel", "merge", "terminate"]
 
 
 def test_an_unknown_number_answers_404(ivr):

@@ -73,8 +73,8 @@ def test_the_live_fragment_shows_waiting_calls_timers_at_risk_and_unacknowledged
     t3 = day.tickets["T3"]
     breach = _breach(t3, t3.timers.get(name="arrival"), recorded=BJ(11, 29, 33))
     answer_limit(at=NOW)  # the rules are in memory on a running server
-    # 12, and one for the outages whose reporting is overdue.
-    with django_assert_max_num_queries(13):
+    # 12, one for the outages whose reporting is overdue, one for the unrouted orders.
+    with django_assert_max_num_queries(14):
         response = supervisor.get(reverse("dashboard:wallboard_live"))
     html = response.content.decode()
     assert response["Cache-Control"] == "no-store"
@@ -230,8 +230,8 @@ def test_the_xlsx_export_opens_and_holds_every_table(supervisor, day):
         reverse("dashboard:report"), {**REPORT_DAY, "format": "xlsx", "table": "all"}
     )
     workbook = load_workbook(io.BytesIO(response.content))
-    # The ten period tables and the two frequent-outage rankings.
-    assert len(workbook.sheetnames) == 12
+    # The ten period tables, the per-unit returns (退单) and the two frequent-outage rankings.
+    assert len(workbook.sheetnames) == 13
     summary = workbook[workbook.sheetnames[0]]
     values = {row[0]: row[1] for row in summary.iter_rows(min_row=2, values_only=True)}
     assert values["受理工单数"] == 11

@@ -139,10 +139,11 @@ def test_the_order_page_shows_the_customer_the_clock_and_the_first_step(
     # The crew calls the customer: its unit's orders show the number in full, as a link.
     assert 'href="tel:13800000001"' in page
     assert step_url(ticket, "acknowledge") in page and step_url(ticket, "arrive") in page
-    assert step_url(ticket, "resolve") not in page  # not on site yet
+    assert step_url(ticket, "contact") in page
+    assert step_url(ticket, "handback") not in page  # not on site yet
 
 
-def test_a_crew_member_accepts_arrives_and_records_the_result(
+def test_a_crew_member_accepts_contacts_arrives_and_hands_back_the_result(
     client, bob, alice_actor, urban_customer
 ):
     with time_machine.travel(bj(2025, 6, 3, 10, 0), tick=False):
@@ -151,16 +152,19 @@ def test_a_crew_member_accepts_arrives_and_records_the_result(
     with time_machine.travel(bj(2025, 6, 3, 10, 2), tick=False):
         answer = client.post(step_url(ticket, "acknowledge"))
     assert answer.status_code == 302 and answer.url == order_url(ticket)
+    with time_machine.travel(bj(2025, 6, 3, 10, 5), tick=False):
+        assert client.post(step_url(ticket, "contact")).status_code == 302
     with time_machine.travel(bj(2025, 6, 3, 10, 30), tick=False):
         assert client.post(step_url(ticket, "arrive")).status_code == 302
         page = client.get(order_url(ticket)).content.decode()
     assert zh("Arrival on site recorded.") in page
     assert 'value="2025-06-03T10:30"' in page  # the restoration time starts at now
     with time_machine.travel(bj(2025, 6, 3, 11, 0), tick=False):
-        assert client.post(step_url(ticket, "resolve"), RESULT).status_code == 302
+        assert client.post(step_url(ticket, "handback"), RESULT).status_code == 302
     ticket.refresh_from_db()
-    assert ticket.status == Status.RESOLVED
+    assert ticket.status == Status.HANDED_BACK  # for the centre's check (回单审核)
     assert ticket.handler == bob
+    assert ticket.contacted_at == bj(2025, 6, 3, 10, 5)
     assert ticket.acknowledged_at == bj(2025, 6, 3, 10, 2)
     assert ticket.arrived_at == bj(2025, 6, 3, 10, 30)
     assert ticket.restored_at == bj(2025, 6, 3, 10, 50)  # as typed, not when submitted
@@ -169,7 +173,7 @@ def test_a_crew_member_accepts_arrives_and_records_the_result(
     actions = list(
         TicketEvent.objects.filter(ticket=ticket, actor=bob).values_list("action", flat=True)
     )
-    assert actions == ["acknowledge", "arrive", "resolve"]
+    assert actions == ["acknowledge", "contact", "arrive", "handback"]
 
 
 def test_a_result_charging_a_utility_owned_repair_needs_a_reason_and_keeps_what_was_typed(
@@ -181,7 +185,7 @@ def test_a_result_charging_a_utility_owned_repair_needs_a_reason_and_keeps_what_
         )
     client.force_login(bob)
     with time_machine.travel(bj(2025, 6, 3, 11, 0), tick=False):
-        answer = client.post(step_url(ticket, "resolve"), {**RESULT, "paid": "paid"})
+        answer = client.post(step_url(ticket, "handback"), {**RESULT, "paid": "paid"})
     assert answer.status_code == 400
     page = answer.content.decode()
     reason = zh("Give the reason for charging otherwise than the asset owner implies.")
@@ -194,7 +198,7 @@ def test_a_result_charging_a_utility_owned_repair_needs_a_reason_and_keeps_what_
     # With the reason, the charge stands.
     with time_machine.travel(bj(2025, 6, 3, 11, 0), tick=False):
         answer = client.post(
-            step_url(ticket, "resolve"),
+            step_url(ticket, "handback"),
             {**RESULT, "paid": "paid", "paid_override_reason": "客户要求更换户内开关"},
         )
     assert answer.status_code == 302
@@ -222,7 +226,7 @@ def test_a_result_with_a_field_wrong_says_so_on_that_field_and_changes_nothing(
         )
     client.force_login(bob)
     with time_machine.travel(bj(2025, 6, 3, 11, 0), tick=False):
-        answer = client.post(step_url(ticket, "resolve"), {**RESULT, field: value})
+        answer = client.post(step_url(ticket, "handback"), {**RESULT, field: value})
     assert answer.status_code == 400
     page = answer.content.decode()
     assert error_on(page, field) == zh(message)
@@ -238,10 +242,10 @@ def test_power_not_back_yet_leaves_the_restoration_time_empty(
         ticket=repair(alice_actor, urban_customer), actor=alice_actor
     )
     client.force_login(bob)
-    answer = client.post(step_url(ticket, "resolve"), {**RESULT, "restored_at": ""})
+    answer = client.post(step_url(ticket, "handback"), {**RESULT, "restored_at": ""})
     assert answer.status_code == 302
     ticket.refresh_from_db()
-    assert ticket.status == Status.RESOLVED and ticket.restored_at is None
+    assert ticket.status == Status.HANDED_BACK and ticket.restored_at is None
 
 
 def test_a_step_the_state_refuses_answers_409_and_changes_nothing(
@@ -249,7 +253,7 @@ def test_a_step_the_state_refuses_answers_409_and_changes_nothing(
 ):
     ticket = repair(alice_actor, urban_customer)
     client.force_login(bob)
-    answer = client.post(step_url(ticket, "resolve"), RESULT)  # not on site yet
+    answer = client.post(step_url(ticket, "handback"), RESULT)  # not on site yet
     assert answer.status_code == 409
     assert zh("This step is not open to you for the order in its current state.") in (
         answer.content.decode()
@@ -267,7 +271,7 @@ def test_another_crews_order_answers_404_on_every_crew_page(
     other = repair(alice_actor, rural_customer)
     client.force_login(bob)
     assert client.get(order_url(other)).status_code == 404
-    for action in ("acknowledge", "arrive", "resolve"):
+    for action in ("acknowledge", "contact", "arrive", "handback"):
         assert client.post(step_url(other, action), RESULT).status_code == 404, action
     other.refresh_from_db()
     assert other.status == Status.DISPATCHED and other.acknowledged_at is None
@@ -300,15 +304,15 @@ def test_the_page_and_the_api_record_the_same_result(client, bob, alice_actor, u
         )
     client.force_login(bob)
     with time_machine.travel(bj(2025, 6, 3, 11, 0), tick=False):
-        assert client.post(step_url(by_page, "resolve"), RESULT).status_code == 302
+        assert client.post(step_url(by_page, "handback"), RESULT).status_code == 302
         answer = client.post(
-            reverse("api_v1:ticket-resolve", args=[by_api.number]),
+            reverse("api_v1:ticket-handback", args=[by_api.number]),
             {"cause": RESULT["cause"], "work_done": RESULT["work_done"]},
             content_type="application/json",
         )
     assert answer.status_code == 200
-    page_event = TicketEvent.objects.get(ticket=by_page, action="resolve")
-    api_event = TicketEvent.objects.get(ticket=by_api, action="resolve")
+    page_event = TicketEvent.objects.get(ticket=by_page, action="handback")
+    api_event = TicketEvent.objects.get(ticket=by_api, action="handback")
     assert (page_event.from_status, page_event.to_status) == (
         api_event.from_status,
         api_event.to_status,

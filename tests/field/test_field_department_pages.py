@@ -17,7 +17,14 @@ from order_cast import take_order
 
 from customers.models import HandlingUnit
 from sla.models import TimerName
-from tickets.models import DEADLINE_NAMES, ReplyForm, Status, TicketEvent
+from tickets.models import (
+    DEADLINE_NAMES,
+    OPEN_STATUSES,
+    UNIT_LIST_STATUSES,
+    ReplyForm,
+    Status,
+    TicketEvent,
+)
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
@@ -78,7 +85,7 @@ def test_another_departments_order_is_not_there(client, carol, alice_actor, cent
     assert other.number not in client.get(DEPARTMENT_ORDERS).content.decode()
     assert client.get(order_url(other)).status_code == 404
     body = {"reply": "已核实", "reply_form": "callback"}
-    assert client.post(step_url(other, "reply"), body).status_code == 404
+    assert client.post(step_url(other, "handback"), body).status_code == 404
     other.refresh_from_db()
     assert other.reply == ""
 
@@ -105,23 +112,24 @@ def test_the_department_replies_to_a_complaint_and_says_how(
     with django_assert_num_queries(5):
         page = client.get(order_url(ticket)).content.decode()
     assert "城东供电所" in page and "抢修人员态度差" in page
-    assert step_url(ticket, "acknowledge") in page and step_url(ticket, "reply") in page
+    assert step_url(ticket, "acknowledge") in page and step_url(ticket, "handback") in page
+    assert step_url(ticket, "reply") not in page  # the same move: one form
     assert client.post(step_url(ticket, "acknowledge")).status_code == 302
     answer = client.post(
-        step_url(ticket, "reply"),
+        step_url(ticket, "handback"),
         {"reply": "已向客户致歉，对抢修人员进行了批评教育", "reply_form": "callback"},
     )
     assert answer.status_code == 302
     ticket.refresh_from_db()
-    assert ticket.status == Status.RESOLVED
+    assert ticket.status == Status.HANDED_BACK  # for the centre's check
     assert ticket.reply == "已向客户致歉，对抢修人员进行了批评教育"
     assert ticket.reply_form == ReplyForm.CALLBACK and ticket.replied_at is not None
     assert "reply" not in ticket.deadlines  # the reply clock stopped
-    assert TicketEvent.objects.filter(ticket=ticket, action="reply", actor=carol).exists()
+    assert TicketEvent.objects.filter(ticket=ticket, action="handback", actor=carol).exists()
     page = client.get(order_url(ticket)).content.decode()
     assert zh("Reply recorded and handed back.") in page
     assert "已向客户致歉" in page[page.index('id="recorded"') :]
-    assert step_url(ticket, "reply") not in page  # nothing left to do
+    assert step_url(ticket, "handback") not in page  # nothing left to do
 
 
 @pytest.mark.parametrize(
@@ -137,7 +145,7 @@ def test_a_reply_missing_something_says_so_on_its_field_and_keeps_what_was_typed
 ):
     ticket = complaint(alice_actor)
     client.force_login(carol)
-    answer = client.post(step_url(ticket, "reply"), body)
+    answer = client.post(step_url(ticket, "handback"), body)
     assert answer.status_code == 400
     page = answer.content.decode()
     start = page.index(f'id="err-{field}"')
@@ -149,6 +157,26 @@ def test_a_reply_missing_something_says_so_on_its_field_and_keeps_what_was_typed
     assert ticket.status == Status.DISPATCHED and ticket.reply == ""
 
 
+def test_a_callback_inquiry_is_answered_with_a_reply_that_resolves_it(
+    client, carol, alice_actor, service_department
+):
+    ticket = take_order(
+        category="inquiry",
+        caller_phone="13800000001",
+        description="电费为何突然增加",
+        reply_form="callback",
+        dispatch=True,
+        actor=alice_actor,
+    )
+    client.force_login(carol)
+    page = client.get(order_url(ticket)).content.decode()
+    assert step_url(ticket, "reply") in page and step_url(ticket, "handback") not in page
+    body = {"reply": "已回电说明阶梯电价", "reply_form": "callback"}
+    assert client.post(step_url(ticket, "reply"), body).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED and ticket.reply == "已回电说明阶梯电价"
+
+
 def test_a_crew_member_does_not_open_the_department_pages(client, bob):
     client.force_login(bob)
     assert client.get(DEPARTMENT_ORDERS).status_code == 403
@@ -156,3 +184,7 @@ def test_a_crew_member_does_not_open_the_department_pages(client, bob):
 
 def test_the_orders_keep_a_copy_of_every_clock_the_index_sorts_on():
     assert set(DEADLINE_NAMES) == set(TimerName.values)
+
+
+def test_the_unit_lists_index_covers_every_open_state():
+    assert set(UNIT_LIST_STATUSES) == set(OPEN_STATUSES)

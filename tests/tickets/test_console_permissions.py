@@ -25,11 +25,21 @@ def dispatched_repair(alice_actor, urban_customer):
 def test_an_agent_may_cancel_and_hasten_a_dispatched_repair_but_not_work_it(
     alice, dispatched_repair
 ):
-    assert ticket_actions_for(user=alice, ticket=dispatched_repair) == ["cancel", "hasten"]
+    # The order is hers (首问负责): she may also terminate it as outside the utility's scope.
+    assert ticket_actions_for(user=alice, ticket=dispatched_repair) == [
+        "cancel",
+        "terminate",
+        "hasten",
+    ]
 
 
 def test_the_crew_of_the_handling_unit_works_the_order(bob, dispatched_repair):
-    assert ticket_actions_for(user=bob, ticket=dispatched_repair) == ["acknowledge", "arrive"]
+    assert ticket_actions_for(user=bob, ticket=dispatched_repair) == [
+        "acknowledge",
+        "arrive",
+        "redispatch",
+        "contact",
+    ]
 
 
 def test_a_department_handler_of_another_unit_may_do_nothing(carol, dispatched_repair):
@@ -42,6 +52,9 @@ def test_a_supervisor_may_do_everything_the_state_allows(dave, dispatched_repair
         "arrive",
         "cancel",
         "merge",
+        "redispatch",
+        "contact",
+        "terminate",
         "hasten",
     ]
 
@@ -62,3 +75,56 @@ def test_a_resolved_order_offers_the_return_visit_not_a_hastening(
         alice_actor, "repair", "跳闸", customer=urban_customer, inside_customer_installation=True
     )
     assert ticket_actions_for(user=alice, ticket=ticket) == ["visit"]
+
+
+# --- The centre's check and the unit's hand-back (回单审核) ----------------------------------
+
+
+@pytest.fixture
+def handed_back_repair(alice_actor, bob, dispatched_repair):
+    from servicedesk.actors import Actor
+    from tickets import services
+
+    crew = Actor(user=bob)
+    services.ticket_record_arrival(ticket=dispatched_repair, actor=crew)
+    return services.ticket_handback(ticket=dispatched_repair, actor=crew, cause="熔断")
+
+
+def test_the_owning_agent_checks_a_handed_back_order(alice, handed_back_repair):
+    assert ticket_actions_for(user=alice, ticket=handed_back_repair) == [
+        "accept_check",
+        "return_check",
+        "terminate",
+        "hasten",
+    ]
+
+
+def test_another_agent_only_hastens_a_handed_back_order_it_did_not_take(
+    handed_back_repair, django_user_model
+):
+    from django.contrib.auth.models import Group
+
+    other = django_user_model.objects.create_user(username="hank")
+    other.groups.add(Group.objects.get(name="agent"))
+    assert ticket_actions_for(user=other, ticket=handed_back_repair) == ["hasten"]
+
+
+def test_a_supervisor_checks_any_handed_back_order(dave, handed_back_repair):
+    assert ticket_actions_for(user=dave, ticket=handed_back_repair) == [
+        "accept_check",
+        "return_check",
+        "terminate",
+        "hasten",
+    ]
+
+
+def test_the_crew_hands_back_but_does_not_check_its_own_result(bob, handed_back_repair):
+    assert ticket_actions_for(user=bob, ticket=handed_back_repair) == []
+
+
+def test_the_crew_on_site_hands_back_under_one_form(bob, alice_actor, dispatched_repair):
+    from servicedesk.actors import Actor
+    from tickets import services
+
+    on_site = services.ticket_record_arrival(ticket=dispatched_repair, actor=Actor(user=bob))
+    assert ticket_actions_for(user=bob, ticket=on_site) == ["resolve", "contact", "handback"]

@@ -15,42 +15,91 @@ from tickets.models import Category, Status, Ticket, TicketEvent
 
 CATEGORIES = list(Category.values)
 STATUSES = list(Status.values)
-ACTIONS = ["dispatch", "acknowledge", "arrive", "resolve", "reply", "visit", "archive", "cancel"]
+ACTIONS = [
+    "dispatch",
+    "acknowledge",
+    "redispatch",
+    "contact",
+    "arrive",
+    "resolve",
+    "reply",
+    "handback",
+    "accept_check",
+    "return_check",
+    "visit",
+    "archive",
+    "cancel",
+    "terminate",
+]
 
 EVERY = set(CATEGORIES)
 OPEN = {"accepted", "dispatched", "acknowledged", "on_site"}
+CHECKED_REPLY = {"complaint", "report"}
 
-# (action, status) -> categories for which it is allowed, and the state it leads to.
-EXPECTED: dict[tuple[str, str], tuple[set[str], str]] = {
-    ("dispatch", "accepted"): (EVERY, "dispatched"),
-    ("acknowledge", "dispatched"): (EVERY, "acknowledged"),
-    ("arrive", "dispatched"): ({"repair"}, "on_site"),
-    ("arrive", "acknowledged"): ({"repair"}, "on_site"),
-    ("resolve", "accepted"): ({"repair", "inquiry"}, "resolved"),
-    ("resolve", "on_site"): ({"repair"}, "resolved"),
-    ("resolve", "acknowledged"): ({"application"}, "resolved"),
-    ("reply", "dispatched"): ({"complaint", "report", "inquiry"}, "resolved"),
-    ("reply", "acknowledged"): ({"complaint", "report", "inquiry"}, "resolved"),
-    ("visit", "resolved"): (EVERY, "visited"),
-    ("archive", "visited"): (EVERY, "archived"),
-    ("archive", "resolved"): ({"inquiry"}, "archived"),
-    **{("cancel", status): (EVERY, "cancelled") for status in OPEN},
+
+def _all(categories: set[str], target: str) -> dict[str, str]:
+    return dict.fromkeys(categories, target)
+
+
+# (action, status) -> category -> the state it leads to; a category not listed is refused.
+# A unit's result goes to the centre's check (handed_back, 回单) except what the agent closes
+# itself: an inquiry (on the call or by callback), a fault guided by phone.
+EXPECTED: dict[tuple[str, str], dict[str, str]] = {
+    ("dispatch", "accepted"): _all(EVERY, "dispatched"),
+    ("acknowledge", "dispatched"): _all(EVERY, "acknowledged"),
+    ("redispatch", "dispatched"): _all(EVERY, "dispatched"),
+    ("redispatch", "acknowledged"): _all(EVERY, "dispatched"),
+    **{("contact", status): _all(EVERY, status) for status in ("dispatched", "acknowledged")},
+    ("contact", "on_site"): _all(EVERY, "on_site"),
+    ("arrive", "dispatched"): {"repair": "on_site"},
+    ("arrive", "acknowledged"): {"repair": "on_site"},
+    ("resolve", "accepted"): {"repair": "resolved", "inquiry": "resolved"},
+    ("resolve", "on_site"): {"repair": "handed_back"},
+    ("resolve", "acknowledged"): {"application": "handed_back"},
+    **{
+        ("reply", status): {**_all(CHECKED_REPLY, "handed_back"), "inquiry": "resolved"}
+        for status in ("dispatched", "acknowledged")
+    },
+    ("handback", "on_site"): {"repair": "handed_back"},
+    ("handback", "acknowledged"): {
+        **_all(CHECKED_REPLY, "handed_back"),
+        "application": "handed_back",
+    },
+    ("handback", "dispatched"): _all(CHECKED_REPLY, "handed_back"),
+    ("accept_check", "handed_back"): _all(EVERY, "resolved"),
+    # 退单: back to where the unit handed it from (the orders here were acknowledged).
+    ("return_check", "handed_back"): {**_all(EVERY, "acknowledged"), "repair": "on_site"},
+    ("visit", "resolved"): _all(EVERY, "visited"),
+    ("archive", "visited"): _all(EVERY, "archived"),
+    ("archive", "resolved"): {"inquiry": "archived"},
+    **{("cancel", status): _all(EVERY, "cancelled") for status in OPEN},
+    **{("terminate", status): _all(EVERY, "terminated") for status in {*OPEN, "handed_back"}},
 }
 
 ARGS = {
     "reply": {"reply": "已核实并答复客户"},
+    "handback": {"reply": "已核实并答复客户"},
+    "return_check": {"reason": "处理结果未写明原因"},
     "visit": {"satisfaction": "satisfied"},
     "cancel": {"reason": "客户撤销"},
+    "terminate": {"reason": "非供电企业产权设备"},
+    "redispatch": {"reason": "不属本班组辖区"},
 }
 SERVICE = {
     "dispatch": services.ticket_dispatch,
     "acknowledge": services.ticket_acknowledge,
+    "redispatch": services.ticket_redispatch,
+    "contact": services.ticket_record_contact,
     "arrive": services.ticket_record_arrival,
     "resolve": services.ticket_resolve,
     "reply": services.ticket_reply,
+    "handback": services.ticket_handback,
+    "accept_check": services.ticket_check_accept,
+    "return_check": services.ticket_check_return,
     "visit": services.ticket_visit,
     "archive": services.ticket_archive,
     "cancel": services.ticket_cancel,
+    "terminate": services.ticket_terminate,
 }
 
 
@@ -66,8 +115,11 @@ def _order_in(status: str, category: str, actor, customer) -> Ticket:
         actor=actor,
     )
     # Put the order straight into the state under test; the moves themselves are what is tested.
+    acknowledged = status not in ("accepted", "dispatched")
     Ticket.objects.filter(pk=ticket.pk).update(
-        status=status, handling_unit=customer.service_area.crew
+        status=status,
+        handling_unit=customer.service_area.crew,
+        acknowledged_at=ticket.created_at if acknowledged else None,
     )
     ticket.refresh_from_db()
     return ticket
@@ -78,21 +130,22 @@ CASES = [(c, s, a) for c in CATEGORIES for s in STATUSES for a in ACTIONS]
 
 @pytest.mark.parametrize(("category", "status", "action"), CASES)
 def test_each_action_is_allowed_exactly_where_the_rules_say(
-    category, status, action, alice_actor, urban_customer
+    category, status, action, alice_actor, urban_customer, rural_crew
 ):
     ticket = _order_in(status, category, alice_actor, urban_customer)
     events_before = TicketEvent.objects.filter(ticket=ticket).count()
-    allowed, target = EXPECTED.get((action, status), (set(), ""))
+    target = EXPECTED.get((action, status), {}).get(category)
+    args = ARGS.get(action, {}) | ({"unit": rural_crew} if action == "redispatch" else {})
 
-    if category in allowed:
-        moved = SERVICE[action](ticket=ticket, actor=alice_actor, **ARGS.get(action, {}))
+    if target is not None:
+        moved = SERVICE[action](ticket=ticket, actor=alice_actor, **args)
         assert moved.status == target
         assert Ticket.objects.get(pk=ticket.pk).status == target
         event = TicketEvent.objects.filter(ticket=ticket).latest("id")
         assert (event.action, event.from_status, event.to_status) == (action, status, target)
     else:
         with pytest.raises(NotAllowed):
-            SERVICE[action](ticket=ticket, actor=alice_actor, **ARGS.get(action, {}))
+            SERVICE[action](ticket=ticket, actor=alice_actor, **args)
         assert Ticket.objects.get(pk=ticket.pk).status == status
         assert TicketEvent.objects.filter(ticket=ticket).count() == events_before
 

@@ -7,10 +7,10 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    # Named 0009 and depending on 0007: 0008 is the life-cycle change (hand-back, check,
-    # termination) written alongside.
+    # Follows the life-cycle change (hand-back, check, termination), whose hand-back state
+    # the index's condition names.
     dependencies = [
-        ('tickets', '0007_ticket_deadlines'),
+        ('tickets', '0008_handback_check_terminate'),
     ]
 
     operations = [
