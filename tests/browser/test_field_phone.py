@@ -125,6 +125,7 @@ def test_a_crew_member_takes_a_repair_from_acceptance_to_the_hand_back_on_a_phon
     phone.locator("#step-result button[type=submit]").click()
     expect(phone.locator(".messages")).to_contain_text(zh("Result recorded and handed back."))
     expect(phone.locator("#recorded")).to_contain_text("进户线保险丝熔断")
+    expect(phone.locator("#recorded")).to_contain_text("供电公司产权")
     expect(phone.locator("#order-status")).to_have_text(zh("Handed back, awaiting check"))
     expect(phone.locator("#no-step")).to_be_visible()  # the centre checks it now
 
