@@ -61,6 +61,10 @@ UNIT_PAGE = UNIT_ROLES | WATCH
 OUTAGE_READERS = EVERY_ROLE
 OUTAGE_DESK = frozenset({R.CREW, R.SUPERVISOR, R.ADMIN})
 OUTAGE_SUPERVISORS = frozenset({R.SUPERVISOR, R.ADMIN})
+# The crew pages for a phone and the department pages (field/): a unit's own work, also for
+# a supervisor or an administrator who is a member of the unit (which orders: Rows.MY_UNITS).
+FIELD_CREW = frozenset({R.CREW, R.SUPERVISOR, R.ADMIN})
+FIELD_DEPARTMENT = frozenset({R.DEPARTMENT, R.SUPERVISOR, R.ADMIN})
 # Important service matters (重要服务事项报备): supervisors file and change them; agents
 # (who read them on the caller's card) and the centre manager read the list too.
 MATTER_READERS = frozenset({R.AGENT, R.SUPERVISOR, R.MANAGER, R.ADMIN})
@@ -84,6 +88,9 @@ class Rows(StrEnum):
     ORDERS = "orders"
     # tickets.selectors.ticket_list_for_unit_member: open orders of the user's units.
     UNIT_ORDERS = "unit orders"
+    # field.selectors: the orders of the units the person is a member of, whatever the role
+    # (a supervisor sees there only the units it belongs to); any other order answers 404.
+    MY_UNITS = "orders of the units one belongs to"
     # tickets.selectors.ticket_list_owned_by: the orders the agent took (首问负责制).
     OWN_ORDERS = "own orders"
     # api.selectors.breach_list_for_api: breaches of the orders the requester sees.
@@ -245,6 +252,13 @@ PAGES: dict[str, Page] = {
     "outages:dispatch": _for(OUTAGE_DESK, "POST"),
     "outages:authority": _for(OUTAGE_SUPERVISORS, "POST"),
     "outages:end": _for(OUTAGE_DESK, "POST"),
+    # The crew pages for a phone and the department pages.
+    "field:crew_orders": _for(FIELD_CREW, rows=Rows.MY_UNITS),
+    "field:crew_order": _for(FIELD_CREW, rows=Rows.MY_UNITS),
+    "field:crew_action": _for(FIELD_CREW, "POST", rows=Rows.MY_UNITS, actions=True),
+    "field:department_orders": _for(FIELD_DEPARTMENT, rows=Rows.MY_UNITS),
+    "field:department_order": _for(FIELD_DEPARTMENT, rows=Rows.MY_UNITS),
+    "field:department_action": _for(FIELD_DEPARTMENT, "POST", rows=Rows.MY_UNITS, actions=True),
     # Important service matters.
     "matters:list": _for(MATTER_READERS),
     "matters:create": _for(MATTER_FILERS, "GET", "POST"),

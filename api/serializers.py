@@ -25,7 +25,17 @@ from sla.models import TimerName
 from sla.policy import BEIJING
 from tickets.intake import TicketDraft
 from tickets.lifecycle import allowed_actions
-from tickets.models import Category, Channel, Satisfaction, Status, SubType, Ticket, TicketEvent
+from tickets.models import (
+    AssetOwner,
+    Category,
+    Channel,
+    ReplyForm,
+    Satisfaction,
+    Status,
+    SubType,
+    Ticket,
+    TicketEvent,
+)
 
 DESCRIPTION_MAX = 4000
 NOTE_MAX = 2000
@@ -502,6 +512,33 @@ class ResolveInputSerializer(NoteInputSerializer):
         default=True,
         help_text=_("Repairs: power is back (stops the restoration clock)."),
     )
+    # The crew's result of a repair, as the crew pages record it (tickets.services.
+    # _repair_result_clean checks them, with the same messages).
+    restored_at = serializers.DateTimeField(
+        required=False,
+        help_text=_(
+            "Repairs: when power came back, ISO-8601 (without an offset: Beijing time); "
+            "not later than now. By default now, when power_restored."
+        ),
+    )
+    asset_owner = serializers.ChoiceField(
+        choices=AssetOwner.choices,
+        required=False,
+        help_text=_("Repairs: who owns the faulty equipment (设备产权)."),
+    )
+    is_paid = StrictBooleanField(
+        required=False,
+        help_text=_(
+            "Repairs: paid service. Follows the asset owner (customer-owned: paid) unless "
+            "given; charging otherwise needs paid_override_reason."
+        ),
+    )
+    paid_override_reason = StrictCharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text=_("Why the charge differs from what the asset owner implies."),
+    )
 
 
 class HandbackInputSerializer(ResolveInputSerializer):
@@ -510,6 +547,11 @@ class HandbackInputSerializer(ResolveInputSerializer):
         required=False,
         allow_blank=True,
         help_text=_("The written reply (complaints and reports: required)."),
+    )
+    reply_form = serializers.ChoiceField(
+        choices=ReplyForm.choices,
+        required=False,
+        help_text=_("How the reply was given to the customer (callback, SMS …)."),
     )
 
 
@@ -537,6 +579,11 @@ class RedispatchInputSerializer(ReasonInputSerializer):
 class ReplyInputSerializer(NoteInputSerializer):
     reply = StrictCharField(
         max_length=DESCRIPTION_MAX, help_text=_("The written reply to the customer.")
+    )
+    reply_form = serializers.ChoiceField(
+        choices=ReplyForm.choices,
+        required=False,
+        help_text=_("How the reply was given to the customer (callback, SMS …)."),
     )
 
 

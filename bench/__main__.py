@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-AREAS = ["sla", "api", "console", "dashboard", "storm", "visits"]
+AREAS = ["sla", "api", "console", "dashboard", "storm", "visits", "field"]
 
 
 def main(argv: list[str]) -> int:

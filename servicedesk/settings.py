@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "privacy",  # who sees personal data in full, and the log of its disclosures
     "dashboard",
     "visits",  # return visits (回访): the queue, attempts, verdicts
+    "field",  # the crew pages for a phone and the department pages
     "accounts",
     "demo",
     "auditlog",  # the change log of configuration data (audit/registry.py says what)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("tickets/", include("tickets.urls")),
     path("outages/", include("outages.urls")),
+    path("field/", include("field.urls")),
     path("matters/", include("matters.urls")),
     path("knowledge/", include("knowledge.urls")),
     path("dashboard/", include("dashboard.urls")),

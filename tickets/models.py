@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, Least
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import AreaType
@@ -57,6 +59,46 @@ CLOSED_STATUSES = (
     Status.MERGED,
     Status.TERMINATED,
 )
+
+
+# The clocks whose due times `Ticket.deadlines` may hold (sla.models.TimerName, whose names
+# tickets does not import; a test keeps the two equal).
+DEADLINE_NAMES = (
+    "answer",
+    "dispatch",
+    "arrival",
+    "reply",
+    "callback",
+    "restoration",
+    "contact",
+    "handling",
+    "visit",
+)
+# The states in which an order is on its unit's list, as the unit page's index is built
+# (`ticket_unit_deadline_idx`): the open states, the hand-back (回单) awaiting the centre's
+# check included. Written out, not derived from OPEN_STATUSES, so that a new state cannot
+# silently change the index (a test keeps the two equal: a change needs a migration).
+UNIT_LIST_STATUSES = ("accepted", "dispatched", "acknowledged", "on_site", "handed_back")
+
+
+# Stands for "no clock running" in `next_deadline`: after every ISO date in text order.
+NO_DEADLINE = "~"
+
+
+def next_deadline() -> Least:
+    """The order's nearest running due time, from its copy of the clocks (`deadlines`).
+
+    The copies are ISO-8601 strings, all at the Beijing offset (tickets.services.
+    deadlines_text), so text order is time order. A clock not running counts as NO_DEADLINE
+    (also on SQLite, whose LEAST is NULL as soon as one argument is), so an order with no
+    clock sorts last. The unit page sorts on it through an index on exactly this expression.
+    """
+    return Least(
+        *(
+            Coalesce(KT(f"deadlines__{name}"), models.Value(NO_DEADLINE, models.TextField()))
+            for name in DEADLINE_NAMES
+        )
+    )
 
 
 class Channel(models.TextChoices):
@@ -375,6 +417,15 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["status", "created_at", "id"], name="ticket_status_created_idx"),
             models.Index(fields=["area_type", "created_at", "id"], name="ticket_area_created_idx"),
+            # The crews' and departments' pages: a unit's orders, nearest deadline first, one
+            # ordered range scan that stops after the page (field.selectors).
+            models.Index(
+                "handling_unit",
+                next_deadline(),
+                "id",
+                name="ticket_unit_deadline_idx",
+                condition=models.Q(status__in=UNIT_LIST_STATUSES),
+            ),
             # Costs nothing on a new order (never breached when taken).
             models.Index(
                 fields=["created_at", "id"],

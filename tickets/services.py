@@ -38,6 +38,7 @@ from tickets import routing
 from tickets.intake import TicketDraft, draft_clean
 from tickets.lifecycle import OUTAGE_ENDED_SOURCES, OUTAGE_ENDED_TARGET, Action, target_of
 from tickets.models import (
+    AssetOwner,
     Category,
     Channel,
     Hastening,
@@ -445,13 +446,34 @@ def _record_result(
     cause: str = "",
     work_done: str = "",
     reply: str = "",
+    reply_form: str = "",
     power_restored: bool = True,
     power_on_at: datetime | None = None,
+    restored_at: datetime | None = None,
+    asset_owner: str = "",
+    is_paid: bool | None = None,
+    paid_override_reason: str = "",
     note: str = "",
 ) -> Ticket:
-    """The one way a result is recorded, whether it is called resolve, reply or hand back."""
+    """The one way a result is recorded, whether it is called resolve, reply or hand back.
+    What was typed is checked before anything is written."""
+    result = _repair_result_clean(
+        ticket,
+        restored_at=restored_at,
+        asset_owner=asset_owner,
+        is_paid=is_paid,
+        paid_override_reason=paid_override_reason,
+        now=now,
+    )
+    if reply_form:
+        if reply_form not in ReplyForm.values:
+            message = _("Choose how the reply was given.")
+            raise DomainError(message, field_errors={"reply_form": [message]})
+        result["reply_form"] = reply_form
     locked, _source = _move(ticket, action=action, actor=actor, now=now, note=note)
-    fields: list[str] = []
+    fields: list[str] = list(result)
+    for name, value in result.items():
+        setattr(locked, name, value)
     if cause:
         locked.cause = cause
         fields.append("cause")
@@ -474,7 +496,7 @@ def _record_result(
         locked.power_on_at = power_on_at
         fields.append("power_on_at")
     if locked.restored_at:
-        _sla(locked, event="restored", at=now)
+        _sla(locked, event="restored", at=min(locked.restored_at, now))
     if reply:
         _sla(locked, event="replied", at=now)
     _save(locked, _result_recorded(locked, fields=fields, now=now))
@@ -496,6 +518,10 @@ def ticket_resolve(
     reply: str = "",
     power_restored: bool = True,
     power_on_at: datetime | None = None,
+    restored_at: datetime | None = None,
+    asset_owner: str = "",
+    is_paid: bool | None = None,
+    paid_override_reason: str = "",
     note: str = "",
     now: datetime | None = None,
 ) -> Ticket:
@@ -503,6 +529,10 @@ def ticket_resolve(
 
     A crew's repair and a finished application go to the centre's check (handed_back,
     回单); an inquiry answered on the call and a fault guided by phone are resolved at once.
+    A repair's crew may also give the time power came back (`restored_at`, UTC, not later
+    than now; by default now when `power_restored`), the asset owner (设备产权) and whether
+    the work is paid: paid follows from a customer-owned asset, and charging otherwise needs
+    `paid_override_reason` (`_repair_result_clean`).
     """
     return _record_result(
         ticket,
@@ -514,19 +544,85 @@ def ticket_resolve(
         reply=reply,
         power_restored=power_restored,
         power_on_at=power_on_at,
+        restored_at=restored_at,
+        asset_owner=asset_owner,
+        is_paid=is_paid,
+        paid_override_reason=paid_override_reason,
         note=note,
     )
 
 
+def _repair_result_clean(
+    ticket: Ticket,
+    *,
+    restored_at: datetime | None,
+    asset_owner: str,
+    is_paid: bool | None,
+    paid_override_reason: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The crew's result fields of a repair, checked before anything is written: the
+    columns to set ({} when none of them was given). Other categories ignore them."""
+    if ticket.category != Category.REPAIR or (
+        restored_at is None and not asset_owner and is_paid is None
+    ):
+        return {}
+    errors: dict[str, list[str]] = {}
+    result: dict[str, Any] = {}
+    if restored_at is not None:
+        # A phone gives the time to the minute: the call's own minute means the call's time.
+        call_minute = ticket.call_at.replace(second=0, microsecond=0)
+        if restored_at > now:
+            errors["restored_at"] = [_("Power cannot have come back later than now.")]
+        elif restored_at < call_minute:
+            errors["restored_at"] = [_("Power cannot have come back before the call.")]
+        result["restored_at"] = max(restored_at, ticket.call_at)
+    owner = asset_owner or ticket.asset_owner
+    if asset_owner and asset_owner not in AssetOwner.values:
+        errors["asset_owner"] = [_("Choose who owns the faulty equipment.")]
+    elif owner:
+        result["asset_owner"] = owner
+        # Work on utility-owned facilities is free; beyond the property boundary it is the
+        # customer's own and paid. Charging otherwise is an exception on record.
+        follows = owner == AssetOwner.CUSTOMER
+        paid = follows if is_paid is None else is_paid
+        reason = (paid_override_reason or "").strip()
+        if paid != follows and not reason:
+            errors["paid_override_reason"] = [
+                _("Give the reason for charging otherwise than the asset owner implies.")
+            ]
+        result["is_paid"] = paid
+        result["paid_override_reason"] = reason[:200] if paid != follows else ""
+    elif is_paid is not None:
+        errors["asset_owner"] = [_("Choose who owns the faulty equipment.")]
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise DomainError(first, field_errors=errors)
+    return result
+
+
 @transaction.atomic
 def ticket_reply(
-    *, ticket: Ticket, actor: Actor, reply: str, note: str = "", now: datetime | None = None
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    reply: str,
+    reply_form: str = "",
+    note: str = "",
+    now: datetime | None = None,
 ) -> Ticket:
     """Record the written reply: a complaint's or a report's goes to the centre's check
-    (handed_back, 回单); a callback inquiry's resolves it."""
+    (handed_back, 回单); a callback inquiry's resolves it. `reply_form`: how it was given to
+    the customer (callback, SMS …; blank keeps the order's)."""
     _reply_required(ticket, reply)
     return _record_result(
-        ticket, action=Action.REPLY, actor=actor, now=_now(now), reply=reply.strip(), note=note
+        ticket,
+        action=Action.REPLY,
+        actor=actor,
+        now=_now(now),
+        reply=reply.strip(),
+        reply_form=reply_form,
+        note=note,
     )
 
 
@@ -538,8 +634,13 @@ def ticket_handback(
     cause: str = "",
     work_done: str = "",
     reply: str = "",
+    reply_form: str = "",
     power_restored: bool = True,
     power_on_at: datetime | None = None,
+    restored_at: datetime | None = None,
+    asset_owner: str = "",
+    is_paid: bool | None = None,
+    paid_override_reason: str = "",
     note: str = "",
     now: datetime | None = None,
 ) -> Ticket:
@@ -557,8 +658,13 @@ def ticket_handback(
         cause=cause,
         work_done=work_done,
         reply=(reply or "").strip(),
+        reply_form=reply_form,
         power_restored=power_restored,
         power_on_at=power_on_at,
+        restored_at=restored_at,
+        asset_owner=asset_owner,
+        is_paid=is_paid,
+        paid_override_reason=paid_override_reason,
         note=note,
     )
 

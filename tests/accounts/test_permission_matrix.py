@@ -358,6 +358,13 @@ PAGE_BODIES = {
     "tickets:hasten": {"text": "客户再次来电催办"},
     "tickets:action": ACTION_BODY,
     "dashboard:breach_acknowledge": {"comment": "已督办"},
+    "field:crew_action": {
+        **ACTION_BODY,
+        "asset_owner": "utility",
+        "paid": "free",
+        "restored_at": "",
+    },
+    "field:department_action": {**ACTION_BODY, "reply_form": "callback"},
 }
 API_BODIES = {
     "api_v1:tickets": {"category": "repair", "caller_phone": "13800000001", "description": "没电"},
@@ -422,6 +429,18 @@ def _about(route: Route, world: World) -> Iterator[tuple[dict, Ticket | None, st
         return
     if route.name == "visits:outage":
         yield {"number": world.outage.number}, None, ""
+        return
+    if route.namespace == "field":
+        if "action" in parameters:
+            from field.views import CREW, DEPARTMENT
+
+            desk = CREW if route.name == "field:crew_action" else DEPARTMENT
+            for each in desk.steps:
+                for order in world.for_action(each):
+                    yield {"number": order.number, "action": each}, order, each
+        else:
+            for order in world.to_read:
+                yield {"number": order.number}, order, ""
         return
     if route.name.startswith("outages:") and parameters == ["number"]:
         yield {"number": world.outage.number}, None, ""
@@ -527,6 +546,12 @@ def expected(who: Who, call: Call) -> int | str:
             return 403
     if call.order is not None and entry.rows is Rows.ORDERS and not _sees(who, call.order):
         return 404
+    if (
+        call.order is not None
+        and entry.rows is Rows.MY_UNITS
+        and call.order.handling_unit_id not in who.units
+    ):
+        return 404
     if call.action and not _may_act(who, call.order, call.action):
         return 403
     if call.name == "tickets:reveal":
@@ -613,6 +638,11 @@ def test_a_crew_member_gets_404_not_403_for_another_units_order_everywhere(clien
         # Cancelling is outside a crew's role too: the order's absence is said first.
         assert answer.status_code == 404, action
     assert rural.number not in client.get(reverse("tickets:unit_orders")).content.decode()
+    assert client.get(reverse("field:crew_order", args=[rural.number])).status_code == 404
+    for action in ("acknowledge", "arrive", "resolve"):
+        page = client.post(reverse("field:crew_action", args=[rural.number, action]), ACTION_BODY)
+        assert page.status_code == 404, action
+    assert rural.number not in client.get(reverse("field:crew_orders")).content.decode()
 
 
 def test_a_role_taken_away_takes_the_unit_orders_with_it(client, gus, world):
