@@ -209,7 +209,7 @@ def _rule(**fields) -> SlaRule:
 def test_a_second_stage_without_its_first_is_refused_with_what_to_add(db):
     with pytest.raises(ValidationError) as error:
         _rule().full_clean()
-    assert "first stage" in error.value.message_dict["start_event"][0]
+    assert "请先添加并启用第一段" in error.value.message_dict["start_event"][0]
     # Switched off, it can wait for its first stage.
     _rule(is_active=False).full_clean()
 
@@ -225,7 +225,7 @@ def test_a_second_stage_is_accepted_once_its_first_stage_is_on(db):
 def test_the_first_stage_stops_at_the_hand_back_and_stays_on_while_the_second_is_on(db):
     with pytest.raises(ValidationError) as error:
         _rule(name="handling", start_event="dispatched", stop_event="resolved").full_clean()
-    assert "hands the order back" in error.value.message_dict["stop_event"][0]
+    assert "处理单位回单时停止计时" in error.value.message_dict["stop_event"][0]
 
     first = _rule(name="handling", start_event="dispatched", stop_event="handed_back")
     first.save()
@@ -233,7 +233,7 @@ def test_the_first_stage_stops_at_the_hand_back_and_stays_on_while_the_second_is
     first.is_active = False
     with pytest.raises(ValidationError) as error:
         first.full_clean()
-    assert "switch it off before its first stage" in error.value.message_dict["is_active"][0]
+    assert "请先停用第二段" in error.value.message_dict["is_active"][0]
 
 
 def test_the_admin_refuses_switching_on_the_second_stage_before_the_first(erin):
@@ -271,4 +271,4 @@ def test_the_admin_refuses_switching_on_the_second_stage_before_the_first(erin):
 def test_a_second_stage_cannot_wait_for_a_reply_already_written_at_the_hand_back(db):
     with pytest.raises(ValidationError) as error:
         _rule(stop_event="replied", is_active=False).full_clean()
-    assert "accepts the handed-back order" in error.value.message_dict["stop_event"][0]
+    assert "审核通过回单时停止计时" in error.value.message_dict["stop_event"][0]

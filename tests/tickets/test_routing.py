@@ -191,7 +191,7 @@ def test_an_order_nothing_routes_is_taken_and_waits_unrouted_until_dispatched_by
     assert ticket.pk and ticket.status == Status.ACCEPTED and ticket.handling_unit is None
     assert routing.UNROUTED in ticket.to_complete
     note = ticket.events.get(kind=TicketEvent.Kind.NOTE)
-    assert note.data == {"unrouted": True} and "fallback" in note.note
+    assert note.data == {"unrouted": True} and "兜底单位" in note.note  # in Chinese, the default
     assert "dispatch" in ticket.deadlines  # the dispatch clock runs on
 
     dispatched = services.ticket_dispatch(ticket=ticket, actor=alice_actor, unit=billing_department)
