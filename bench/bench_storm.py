@@ -258,6 +258,8 @@ def run(*, database_url: str) -> dict[str, float]:
                 orders=STORM_ORDERS,
                 count=lambda: Ticket.objects.filter(id__gt=plain_from).count(),
             )
+            # The last plain requests wrk sent are still being served when it exits.
+            time.sleep(2)
             storm_from = Ticket.objects.order_by("-id").values_list("id", flat=True).first()
             results["linked"] = _creates(
                 port=port,
