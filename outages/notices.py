@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from celery import signature
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -48,6 +49,7 @@ LEASE_MARGIN = timedelta(minutes=1)
 SWEEP_GRACE = timedelta(minutes=2)
 SWEEP_LIMIT = 50_000
 RETRY_CAP_SECONDS = 3600.0
+SEND_TASK = "outages.tasks.outage_notices_send_task"
 
 NOTIFYING_EVENTS = {
     OutageEvent.Kind.REGISTERED: OutageNotice.Kind.REGISTERED,
@@ -155,12 +157,11 @@ def _ranges(ids: Sequence[int], size: int) -> Iterator[tuple[int, int]]:
 
 
 def _queue(event_id: int, ids: Sequence[int]) -> int:
-    # Imported here: the tasks module imports this one (a task is a thin wrapper of it).
-    from outages.tasks import outage_notices_send_task
-
     queued = 0
     for first_id, last_id in _ranges(list(ids), settings.SMS_NOTICE_BATCH):
-        outage_notices_send_task.delay(event_id, first_id, last_id)
+        # By name, not imported: the tasks module imports this one (its tasks are thin
+        # wrappers of these services), and dependencies point one way.
+        signature(SEND_TASK, args=(event_id, first_id, last_id)).delay()
         queued += 1
     return queued
 

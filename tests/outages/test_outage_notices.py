@@ -105,6 +105,7 @@ def gateway(settings):
 @pytest.fixture
 def eager():
     """Tasks run inline where they are queued (Celery's eager mode), for the unit tests."""
+    celery_app.loader.import_default_modules()  # the services queue the tasks by name
     before = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
