@@ -129,6 +129,8 @@ def ticket_create(
     dispatch: bool = False,
     handling_unit: HandlingUnit | None = None,
     link_outage: bool = False,
+    outage: Outage | None = None,
+    link_note: str = "",
     now: datetime | None = None,
 ) -> Ticket:
     """Take a new order from any channel. Times are the server's clock (UTC).
@@ -148,7 +150,10 @@ def ticket_create(
     - `link_outage` (the API's creates): a repair from a caller whose account or area an
       active outage covers is linked to that outage (merged, no crew sent) in the same
       transaction; the order's `outage` is then set. The console offers the link to the
-      agent instead (`ticket_create_for_outage`).
+      agent instead (`ticket_create_for_outage`, which names the `outage`).
+    - A linked order is born merged into its outage: no crew is sent and no clock of its
+      own starts (the outage's reporting limits cover it), so a storm's calls cost no more
+      than plain ones.
     """
     now = _now(now)
     draft, to_complete = draft_clean(draft, require_details=require_details)
@@ -203,6 +208,10 @@ def ticket_create(
             party=draft.party,
             created_at=now,
         )
+        look_up = repair and link_outage and not inside
+        linked = _outage_to_link(ticket, outage=outage, look_up=look_up, now=now)
+        if linked is not None:
+            ticket.status, ticket.outage, ticket.closed_at = Status.MERGED, linked, now
         ticket.save()
         # The number derives from the id the insert drew.
         ticket.number = ticket_number_for(pk=ticket.pk, created_at=now)
@@ -210,7 +219,24 @@ def ticket_create(
             ticket, at=now, kind=TicketEvent.Kind.CREATED, actor=actor, to_status=Status.ACCEPTED
         )
         if call is not None and not call.disposition:
-            Call.objects.filter(pk=call.pk, disposition="").update(disposition=Disposition.ORDER)
+            disposition = Disposition.ORDER if linked is None else Disposition.OUTAGE_INFO
+            Call.objects.filter(pk=call.pk, disposition="").update(disposition=disposition)
+        if linked is not None:
+            _event(
+                ticket,
+                at=now,
+                kind=TicketEvent.Kind.STATUS,
+                actor=actor,
+                action=Action.MERGE,
+                from_status=Status.ACCEPTED,
+                to_status=Status.MERGED,
+                note=_("Linked to the outage covering the caller's area.")
+                if outage is None
+                else link_note,
+                data={"outage": linked.number},
+            )
+            ticket.save(update_fields=["number"])
+            return ticket
         _sla(ticket, event="created", at=now)
         ticket.save(update_fields=["number", "deadlines"])
 
@@ -225,16 +251,6 @@ def ticket_create(
                     "Fault inside the customer's installation: guided by phone, no crew sent."
                 ),
             )
-        if repair and link_outage:
-            outage = _outage_covering(ticket, now=now)
-            if outage is not None:
-                return ticket_merge(
-                    ticket=ticket,
-                    actor=actor,
-                    outage=outage,
-                    note=_("Linked to the outage covering the caller's area."),
-                    now=now,
-                )
         if dispatch:
             unit = handling_unit or _routed_unit(ticket)
             if unit is None:
@@ -271,6 +287,25 @@ def _keep_unrouted(ticket: Ticket, *, actor: Actor, now: datetime) -> Ticket:
     )
     ticket.save(update_fields=["to_complete", "updated_at"])
     return ticket
+
+
+def _outage_to_link(
+    ticket: Ticket, *, outage: Outage | None, look_up: bool, now: datetime
+) -> Outage | None:
+    """The outage a new order is linked to: the one named (refused once it is over), or,
+    with `look_up`, the active one covering the caller; its row is held until the commit
+    (`outage_lock_active`), so the outage cannot end under a call being linked to it."""
+    if outage is not None:
+        if not outage_services.outage_lock_active(outage):
+            message = _("This outage is already over; take the call as a new repair.")
+            raise DomainError(message, field_errors={"outage": [message]})
+        return outage
+    if not look_up:
+        return None
+    found = _outage_covering(ticket, now=now)
+    if found is None or not outage_services.outage_lock_active(found):
+        return None
+    return found
 
 
 def _outage_covering(ticket: Ticket, *, now: datetime) -> Outage | None:
@@ -1159,8 +1194,14 @@ def ticket_create_for_outage(
         raise DomainError(message, field_errors={"outage": [message]})
     now = _now(now)
     draft = dataclasses.replace(draft, category=Category.REPAIR)
-    ticket = ticket_create(draft=draft, actor=actor, require_details=require_details, now=now)
-    return ticket_merge(ticket=ticket, actor=actor, outage=outage, note=note, now=now)
+    return ticket_create(
+        draft=draft,
+        actor=actor,
+        require_details=require_details,
+        outage=outage,
+        link_note=note,
+        now=now,
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -73,6 +73,10 @@ def morning(
                 work_done="更换",
                 now=at + timedelta(minutes=50 + 40 * i),
             )
+            # Handed back (回单); the agent who took the call accepts it.
+            services.ticket_check_accept(
+                ticket=ticket, actor=agent, now=at + timedelta(minutes=60 + 40 * i)
+            )
             services.ticket_visit(
                 ticket=ticket,
                 actor=agent,
