@@ -136,9 +136,11 @@ def _creates(*, port: int, token: str, accounts: list[str], orders: int, count) 
     """At least `orders` API creates (`count()` says how many so far) in wrk rounds; their
     rate over all the rounds, and the latency of the longest round."""
     rounds: list[dict[str, Any]] = []
-    rate = 50.0  # a first guess; each round's length comes from the rate measured so far
+    rate: float | None = None
     while (done := count()) < orders and len(rounds) < 20:
-        seconds = max(2, min(120, round((orders - done) / rate * 1.05) + 1))
+        # A short first round measures the rate; the next ones are sized by it, so the
+        # outage ends with about `orders` linked to it, not several times as many.
+        seconds = 5 if rate is None else max(2, min(120, round((orders - done) / rate) + 1))
         rounds.append(_wrk(port=port, token=token, accounts=accounts, seconds=seconds))
         rate = max(1.0, sum(r["requests"] for r in rounds) / sum(r["seconds"] for r in rounds))
     statuses: dict[str, int] = {}
