@@ -114,30 +114,29 @@ def outage_active_covering(
     """The active outage (started, power not back) that reaches a caller with these
     attributes, the earliest started first; None when there is none.
 
-    One query on the restored_at index when no outage is active (the usual case); the areas
-    of the candidates in a second one only when there are some.
+    One query, asked on every repair the API takes: the coverage rule of `Outage.covers`
+    written as a WHERE clause (the outage's areas, or its feeders or transformer areas
+    holding the caller's), so no outage is loaded that does not cover the caller, however
+    many are on during a storm.
     """
-    candidates = list(
-        Outage.objects.filter(restored_at__isnull=True, starts_at__lte=now).order_by(
-            "starts_at", "pk"
+    reach = Q()
+    if service_area_id is not None:
+        reach |= Q(
+            pk__in=Outage.service_areas.through.objects.filter(
+                servicearea_id=service_area_id
+            ).values("outage_id")
         )
-    )
-    if not candidates:
+    if feeder:
+        reach |= Q(feeders__has_item=feeder)
+    if transformer_area:
+        reach |= Q(transformer_areas__has_item=transformer_area)
+    if not reach:
         return None
-    areas: dict[int, set[int]] = {}
-    for outage_id, area_id in Outage.service_areas.through.objects.filter(
-        outage_id__in=[o.pk for o in candidates]
-    ).values_list("outage_id", "servicearea_id"):
-        areas.setdefault(outage_id, set()).add(area_id)
-    for outage in candidates:
-        if outage.covers(
-            service_area_id=service_area_id,
-            feeder=feeder,
-            transformer_area=transformer_area,
-            area_ids=areas.get(outage.pk, set()),
-        ):
-            return outage
-    return None
+    return (
+        Outage.objects.filter(reach, restored_at__isnull=True, starts_at__lte=now)
+        .order_by("starts_at", "pk")
+        .first()
+    )
 
 
 # --- Frequent outages (频繁停电) ----------------------------------------------------------------
