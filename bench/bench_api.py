@@ -195,6 +195,7 @@ def _run_load(
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {
         "requests": raw["requests"],
+        "seconds": raw["seconds"],
         "per_second": raw["requests"] / raw["seconds"],
         "p50_ms": raw["p50_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,

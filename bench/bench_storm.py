@@ -22,20 +22,14 @@ adapter is the log one unless the environment says otherwise.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
-import tempfile
 import time
-import uuid
 from datetime import timedelta
 from typing import Any
 
 from bench.data import django_setup
 
 STORM_ORDERS = int(os.environ.get("BENCH_STORM_ORDERS", "5000"))
-CONCURRENCY = 16
 END_TARGET_SECONDS = 3.0
 BENCH_CLIENT = "bench-storm-ivr"
 OUTAGE_NUMBER = "bench-storm-1"
@@ -43,93 +37,21 @@ OUTAGE_NUMBER = "bench-storm-1"
 # wrk runs for a fixed time (its main thread sleeps that long whatever its threads do), so
 # the creates go in rounds sized from the rate so far until the storm has its size; the
 # rate is all the answers over all the rounds' time.
-WRK_SCRIPT = r"""
-local token = "%(token)s"
-local run = "%(run)s"
-local accounts = {%(accounts)s}
-local threads = {}
-local counter = 0
-statuses = {}
-
-function setup(thread)
-  thread:set("thread_id", #threads + 1)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  math.randomseed(thread_id * 7919)
-end
-
-function request()
-  counter = counter + 1
-  local body = '{"category":"repair","caller_phone":"13900000001",' ..
-    '"description":"家里停电了，整个小区都没电",' ..
-    '"customer_account":"' .. accounts[math.random(#accounts)] .. '","channel":"ivr"}'
-  return wrk.format("POST", "/api/v1/tickets/", {
-    ["Authorization"] = "Token " .. token,
-    ["Idempotency-Key"] = "storm-" .. run .. "-" .. thread_id .. "-" .. counter,
-    ["Content-Type"] = "application/json",
-  }, body)
-end
-
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local counts = {}
-  for _, thread in ipairs(threads) do
-    for status, count in pairs(thread:get("statuses")) do
-      counts[#counts + 1] = '"' .. status .. '":' .. count
-    end
-  end
-  io.write(string.format(
-    'RESULT {"requests":%%d,"seconds":%%.3f,"p50_us":%%d,"p99_us":%%d,"statuses":[{%%s}]}\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
-    table.concat(counts, "},{")))
-end
-"""
 
 
 def _wrk(*, port: int, token: str, accounts: list[str], seconds: int) -> dict[str, Any]:
-    """One wrk round: CONCURRENCY keep-alive connections for `seconds`, creates from these
-    accounts; the answers, their time and latency."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise RuntimeError("wrk is missing: `make bench` installs it (apt-get install wrk)")
-    script = WRK_SCRIPT % {
-        "token": token,
-        "run": uuid.uuid4().hex[:12],
-        "accounts": ", ".join(json.dumps(a) for a in accounts),
-    }
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as file:
-        file.write(script)
-    try:
-        completed = subprocess.run(
-            [wrk, "--threads", "2", "--connections", str(CONCURRENCY)]
-            + ["--duration", f"{seconds}s", "--timeout", "10s", "--script", file.name]
-            + [f"http://127.0.0.1:{port}"],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-        )
-    finally:
-        os.unlink(file.name)
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
-    if completed.returncode != 0 or not lines:
-        raise RuntimeError(f"wrk failed: {completed.stdout[-2000:]} {completed.stderr[-2000:]}")
-    raw = json.loads(lines[-1].removeprefix("RESULT "))
-    statuses: dict[str, int] = {}
-    for entry in raw["statuses"]:
-        for code, count in entry.items():
-            statuses[code] = statuses.get(code, 0) + count
-    return {
-        "requests": raw["requests"],
-        "seconds": raw["seconds"],
-        "p50_ms": raw["p50_us"] / 1000,
-        "p99_ms": raw["p99_us"] / 1000,
-        "statuses": statuses,
-    }
+    """One wrk round of API creates from these accounts (bench_api's load runner)."""
+    from bench.bench_api import CONCURRENCY, _run_load
+
+    return _run_load(
+        port=port,
+        token=token,
+        kind="create",
+        seconds=seconds,
+        concurrency=CONCURRENCY,
+        accounts=accounts,
+        paths=["/api/v1/tickets/"],
+    )
 
 
 def _creates(*, port: int, token: str, accounts: list[str], orders: int, count) -> dict[str, Any]:
